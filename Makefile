@@ -1,0 +1,34 @@
+# Every target sets up what it needs itself: a fresh clone needs only `make demo` or `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint setup-services clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sunlight demo
+
+# Real components for the suite (PostgreSQL, ...) are installed here when absent; the tests start them.
+setup-services:
+	bash scripts/setup/services.sh
+
+test: $(STAMP) setup-services
+	$(BIN)/pytest
+
+bench: $(STAMP) setup-services
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) sunlight-data

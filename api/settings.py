@@ -1,0 +1,64 @@
+"""Settings from the environment (prefix ``SUNLIGHT_``), validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notary.errors import NotaryError
+
+
+class SettingsError(NotaryError):
+    code = "settings_error"
+
+
+class Settings(BaseSettings):
+    """Every knob of a Sunlight deployment. Empty values mean the embedded default."""
+
+    model_config = SettingsConfigDict(env_prefix="SUNLIGHT_", frozen=True, extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./sunlight-data")
+    #: SQLAlchemy URL; empty means SQLite at DATA_DIR/sunlight.db (WAL mode).
+    database_url: str = ""
+    #: SQLite ``synchronous`` pragma: FULL fsyncs every commit (survives power loss), NORMAL only
+    #: survives a killed process.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    #: Ed25519 notary signing key, PEM (PKCS#8) text; empty means DATA_DIR/notary_key.pem,
+    #: generated on first run with mode 0600.
+    notary_key: SecretStr = SecretStr("")
+    #: Also compute SM3 (GB/T 32905) content digests.
+    sm3: bool = False
+
+    chain_rpc_url: str = ""
+    contract_address: str = ""
+    anchor_private_key: SecretStr = SecretStr("")
+    anchor_interval_s: float = Field(default=30.0, gt=0)
+    anchor_max_batch: int = Field(default=1000, gt=0)
+    anchor_confirmations: int = Field(default=1, ge=0)
+
+    ipfs_api: str = ""
+    admin_token: SecretStr = SecretStr("")
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sunlight.db').resolve()}"
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if not self.chain_rpc_url:
+            problems.append("SUNLIGHT_CHAIN_RPC_URL is empty (the embedded chain proves nothing)")
+        if len(self.admin_token.get_secret_value()) < 32:
+            problems.append("SUNLIGHT_ADMIN_TOKEN must be at least 32 characters")
+        if problems:
+            raise ValueError("insecure settings for production: " + "; ".join(problems))
+        return self
