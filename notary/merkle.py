@@ -37,6 +37,8 @@ __all__ = [
     "NodeId",
     "NodeSource",
     "consistency_proof_from",
+    "frontier_append",
+    "frontier_root",
     "inclusion_proof_from",
     "leaf_hash",
     "node_hash",
@@ -132,6 +134,31 @@ def _consistency_ranges(size1: int, size2: int) -> list[tuple[int, int]]:
             complete_subtree = False
     outer.reverse()
     return outer if complete_subtree else [(begin, end), *outer]
+
+
+def frontier_append(
+    frontier: list[bytes], size: int, leaf: bytes
+) -> list[tuple[NodeId, bytes]]:
+    """Append leaf hash ``leaf`` as index ``size`` to a log whose frontier is ``frontier``.
+
+    The frontier is the hashes of ``range_nodes(0, size)``, left to right; it is updated in place.
+    Returns the perfect subtrees the new leaf completes, the leaf itself first, as
+    ``((level, index), hash)``.
+    """
+    created: list[tuple[NodeId, bytes]] = [((0, size), leaf)]
+    h, level, index = leaf, 0, size
+    while index & 1:
+        h = _sha256(b"\x01" + frontier.pop() + h).digest()
+        level += 1
+        index >>= 1
+        created.append(((level, index), h))
+    frontier.append(h)
+    return created
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """The root of the log whose frontier is ``frontier``."""
+    return _fold(frontier) if frontier else EMPTY_ROOT
 
 
 class NodeSource(Protocol):

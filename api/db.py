@@ -1,0 +1,127 @@
+"""Database schema and engine: SQLite (WAL) by default, PostgreSQL in production.
+
+The schema is created and upgraded by the Alembic migrations in ``api/migrations``; the table objects
+here are what the code queries. Tables:
+
+- ``log_state``: one row (id 1): the log's size and its *frontier* (the hashes of the perfect
+  subtrees of the whole log, left to right, concatenated). Every append locks this row, which
+  serialises appenders across threads and processes and hands out gap-free indices.
+- ``entries``: one row per leaf: index, record id, leaf hash, the canonical entry, search columns.
+- ``nodes``: the hash of every complete subtree ``(level, idx)``, leaves included, keyed by
+  ``node_key(level, idx) = level << 56 | idx``. A proof needs ``O(log n)`` of them, fetched in one
+  indexed query.
+- ``project_heads``: the leaf hash of each project's latest record (the next record's ``prev``).
+- ``checkpoints``: signed checkpoints, one per published tree size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+
+metadata = MetaData()
+
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_id", String(40), nullable=False, unique=True),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("entry", LargeBinary, nullable=False),
+    Column("project", String(64), nullable=True),
+    Column("kind", String(48), nullable=False),
+    Column("content_sha256", String(64), nullable=True),
+    Column("content_cid", String(128), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    Index("ix_entries_leaf_hash", "leaf_hash"),
+    Index("ix_entries_project_idx", "project", "idx"),
+    Index("ix_entries_content_sha256", "content_sha256"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+#: Leaf indices stay below 2**56 (72 quadrillion), levels below 64: the key fits a signed BIGINT.
+NODE_INDEX_BITS = 56
+
+
+def node_key(level: int, idx: int) -> int:
+    return (level << NODE_INDEX_BITS) | idx
+
+project_heads = Table(
+    "project_heads",
+    metadata,
+    Column("project", String(64), primary_key=True),
+    Column("leaf_index", BigInteger, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("count", BigInteger, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("timestamp", String(40), nullable=False),
+    Column("log_id", String(64), nullable=False),
+    Column("signature", String(100), nullable=False),
+)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> Engine:
+    """An engine for ``url``. SQLite gets WAL, the chosen ``synchronous`` level, a busy timeout and
+    ``BEGIN IMMEDIATE`` transactions so concurrent writers queue instead of failing."""
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={'FULL' if sqlite_synchronous == 'FULL' else 'NORMAL'}")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,322 @@
+"""The persistent evidence log on SQLAlchemy (SQLite in WAL mode, or PostgreSQL).
+
+Appending is one transaction: lock the ``log_state`` row, take the next indices, store the entries,
+the subtree hashes they complete and the new frontier, commit. Only then does a caller get a receipt,
+so an acknowledged record survives a killed process. Proofs read ``O(log n)`` subtree hashes in one
+indexed query and never load the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+
+from api import db
+from api.migrate import upgrade
+from notary import merkle
+from notary.errors import LogError, NotFoundError
+from notary.records import Record, parse_record
+from notary.signing import Checkpoint, NotaryKey
+
+__all__ = ["AppendedEntry", "LogStore", "StoredEntry"]
+
+_HASH = merkle.HASH_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class AppendedEntry:
+    index: int
+    record_id: str
+    leaf_hash: bytes
+    record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    index: int
+    record_id: str
+    leaf_hash: bytes
+    entry: bytes
+
+    @property
+    def record(self) -> Record:
+        return parse_record(self.entry)
+
+
+def _split_frontier(blob: bytes) -> list[bytes]:
+    return [blob[i : i + _HASH] for i in range(0, len(blob), _HASH)]
+
+
+_NODES_BY_KEY = select(db.nodes.c.key, db.nodes.c.hash).where(
+    db.nodes.c.key.in_(bindparam("keys", expanding=True))
+)
+
+
+class LogStore:
+    """The log of one database. Thread-safe: every method takes its own connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def open(cls, url: str, *, sqlite_synchronous: str = "FULL") -> LogStore:
+        """Connect to ``url`` and bring its schema up to date."""
+        engine = db.make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- appending ------------------------------------------------------------------------------
+
+    def append(self, record_id: str, record: Record) -> AppendedEntry:
+        return self.append_many([(record_id, record)])[0]
+
+    def append_many(self, items: Sequence[tuple[str, Record]]) -> list[AppendedEntry]:
+        """Append records in one transaction, in order; return them as stored.
+
+        A project record's ``prev`` is set here, under the log lock, to the leaf hash of the
+        project's previous record. A record that already carries a ``prev`` must name exactly that
+        head (an offline client's optimistic check); otherwise nothing is appended.
+        """
+        if not items:
+            return []
+        # Standalone records do not depend on the log's state: encode them before taking the lock.
+        early = [None if r.project else r.canonical() for _, r in items]
+        with self.engine.begin() as conn:
+            size, frontier = self._lock_state(conn)
+            heads = self._heads(conn, {r.project for _, r in items if r.project})
+            existing = set(heads)
+            entry_rows, node_rows, appended = [], [], []
+            for (record_id, record), encoded in zip(items, early, strict=True):
+                index = size + len(appended)
+                entry = encoded
+                if record.project:
+                    record = _chain(record, heads.get(record.project))
+                    entry = record.canonical()
+                assert entry is not None
+                leaf = merkle.leaf_hash(entry)
+                if record.project:
+                    count = heads[record.project][2] if record.project in heads else 0
+                    heads[record.project] = (index, leaf, count + 1)
+                for (level, idx), h in merkle.frontier_append(frontier, index, leaf):
+                    node_rows.append({"key": db.node_key(level, idx), "hash": h})
+                content = record.content
+                entry_rows.append(
+                    {
+                        "idx": index,
+                        "record_id": record_id,
+                        "leaf_hash": leaf,
+                        "entry": entry,
+                        "project": record.project,
+                        "kind": record.kind,
+                        "content_sha256": content.sha256 if content else None,
+                        "content_cid": content.cid if content else None,
+                        "received_at": record.received_at,
+                    }
+                )
+                appended.append(AppendedEntry(index, record_id, leaf, record))
+            conn.execute(insert(db.entries), entry_rows)
+            conn.execute(insert(db.nodes), node_rows)
+            self._save_heads(conn, heads, existing)
+            conn.execute(
+                update(db.log_state)
+                .where(db.log_state.c.id == 1)
+                .values(size=size + len(appended), frontier=b"".join(frontier))
+            )
+        return appended
+
+    def _lock_state(self, conn: Connection) -> tuple[int, list[bytes]]:
+        query = select(db.log_state.c.size, db.log_state.c.frontier).where(db.log_state.c.id == 1)
+        if self._postgres:
+            query = query.with_for_update()
+        row = conn.execute(query).one()
+        return int(row.size), _split_frontier(row.frontier)
+
+    def _heads(self, conn: Connection, projects: set[str]) -> dict[str, tuple[int, bytes, int]]:
+        if not projects:
+            return {}
+        h = db.project_heads.c
+        rows = conn.execute(
+            select(h.project, h.leaf_index, h.leaf_hash, h.count).where(h.project.in_(projects))
+        )
+        return {r.project: (int(r.leaf_index), bytes(r.leaf_hash), int(r.count)) for r in rows}
+
+    @staticmethod
+    def _save_heads(
+        conn: Connection, heads: dict[str, tuple[int, bytes, int]], existing: set[str]
+    ) -> None:
+        h = db.project_heads.c
+        for project, (index, leaf, count) in heads.items():
+            values = {"leaf_index": index, "leaf_hash": leaf, "count": count}
+            if project in existing:
+                conn.execute(update(db.project_heads).where(h.project == project).values(**values))
+            else:
+                conn.execute(insert(db.project_heads).values(project=project, **values))
+
+    # --- reading --------------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(db.log_state.c.size)).scalar_one())
+
+    def state(self) -> tuple[int, bytes]:
+        """The log's current size and root, read together."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(db.log_state.c.size, db.log_state.c.frontier)).one()
+        return int(row.size), merkle.frontier_root(_split_frontier(row.frontier))
+
+    def get_nodes(self, ids: Sequence[merkle.NodeId]) -> list[bytes]:
+        keys = [db.node_key(level, idx) for level, idx in ids]
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(_NODES_BY_KEY, {"keys": keys}).tuples().all())
+        try:
+            return [bytes(found[k]) for k in keys]
+        except KeyError as e:
+            raise LogError("the log's subtree hashes are incomplete; run `sunlight audit`") from e
+
+    def root(self, size: int) -> bytes:
+        return merkle.root_from(self, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return merkle.inclusion_proof_from(self, index, size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return merkle.consistency_proof_from(self, size1, size2)
+
+    def _one(self, where: object, what: str) -> StoredEntry:
+        e = db.entries.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(e.idx, e.record_id, e.leaf_hash, e.entry).where(where)  # type: ignore[arg-type]
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no record {what}")
+        return StoredEntry(int(row.idx), row.record_id, bytes(row.leaf_hash), bytes(row.entry))
+
+    def get(self, record_id: str) -> StoredEntry:
+        return self._one(db.entries.c.record_id == record_id, f"with id {record_id}")
+
+    def get_by_index(self, index: int) -> StoredEntry:
+        return self._one(db.entries.c.idx == index, f"at index {index}")
+
+    def find_by_content(self, sha256_hex: str, limit: int = 100) -> list[StoredEntry]:
+        e = db.entries.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(e.idx, e.record_id, e.leaf_hash, e.entry)
+                .where(e.content_sha256 == sha256_hex)
+                .order_by(e.idx)
+                .limit(limit)
+            ).all()
+        return [StoredEntry(int(r.idx), r.record_id, bytes(r.leaf_hash), bytes(r.entry)) for r in rows]
+
+    def iter_entries(self, batch: int = 5000) -> Iterator[StoredEntry]:
+        """Every stored entry in index order, read in batches (constant memory)."""
+        e = db.entries.c
+        after = -1
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(e.idx, e.record_id, e.leaf_hash, e.entry)
+                    .where(e.idx > after)
+                    .order_by(e.idx)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield StoredEntry(int(r.idx), r.record_id, bytes(r.leaf_hash), bytes(r.entry))
+            after = int(rows[-1].idx)
+
+    def iter_nodes(self, batch: int = 20000) -> Iterator[tuple[int, int, bytes]]:
+        """Every stored subtree hash as ``(level, idx, hash)``, in key order."""
+        n = db.nodes.c
+        after = -1
+        mask = (1 << db.NODE_INDEX_BITS) - 1
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(n.key, n.hash).where(n.key > after).order_by(n.key).limit(batch)
+                ).all()
+            if not rows:
+                return
+            for key, h in rows:
+                yield key >> db.NODE_INDEX_BITS, key & mask, bytes(h)
+            after = int(rows[-1][0])
+
+    def entry_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(db.entries)).scalar_one())
+
+    # --- checkpoints ----------------------------------------------------------------------------
+
+    def publish_checkpoint(self, key: NotaryKey, timestamp: str) -> Checkpoint:
+        """Sign the log's current size and root; store it unless that size is already published."""
+        with self.engine.begin() as conn:
+            size, frontier = self._lock_state(conn)
+            c = db.checkpoints.c
+            row = conn.execute(select(db.checkpoints).where(c.tree_size == size)).first()
+            if row is not None:
+                return _checkpoint(row)
+            cp = key.sign_checkpoint(size, merkle.frontier_root(frontier), timestamp)
+            conn.execute(
+                insert(db.checkpoints).values(
+                    tree_size=size,
+                    root_hash=bytes.fromhex(cp.root_hash),
+                    timestamp=cp.timestamp,
+                    log_id=cp.log_id,
+                    signature=cp.signature,
+                )
+            )
+            return cp
+
+    def checkpoint(self, tree_size: int | None = None) -> Checkpoint:
+        """The checkpoint of ``tree_size``, or the latest one."""
+        c = db.checkpoints.c
+        query = select(db.checkpoints)
+        query = (
+            query.order_by(c.tree_size.desc()).limit(1)
+            if tree_size is None
+            else query.where(c.tree_size == tree_size)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFoundError(
+                "no checkpoint published yet" if tree_size is None else f"no checkpoint at {tree_size}"
+            )
+        return _checkpoint(row)
+
+    def iter_checkpoints(self) -> Iterator[Checkpoint]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(db.checkpoints).order_by(db.checkpoints.c.tree_size)).all()
+        yield from (_checkpoint(r) for r in rows)
+
+    def vacuum_analyze(self) -> None:
+        """Refresh planner statistics (useful after bulk loads)."""
+        with self.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:
+    """``record`` with ``prev`` set to its project's head leaf hash."""
+    prev = head[1].hex() if head else None
+    if record.prev is not None and record.prev != prev:
+        raise LogError(f"project {record.project}: prev {record.prev} is not the head {prev}")
+    return record.model_copy(update={"prev": prev})
+
+
+def _checkpoint(row: object) -> Checkpoint:
+    return Checkpoint(
+        log_id=row.log_id,  # type: ignore[attr-defined]
+        tree_size=int(row.tree_size),  # type: ignore[attr-defined]
+        root_hash=bytes(row.root_hash).hex(),  # type: ignore[attr-defined]
+        timestamp=row.timestamp,  # type: ignore[attr-defined]
+        signature=row.signature,  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,260 @@
+"""Records, version 1: the entries of the evidence log (see docs/formats.md).
+
+A record is validated with explicit size limits, then encoded with RFC 8785 (JCS) canonical JSON; the
+UTF-8 bytes of that encoding are the log entry whose :func:`~notary.merkle.leaf_hash` goes into the
+tree. Any invalid or unknown field is refused with a :class:`~notary.errors.RecordError` naming it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from notary.errors import RecordError, SignatureError
+
+__all__ = [
+    "MAX_DATA_BYTES",
+    "MAX_ENTRY_BYTES",
+    "STAGES",
+    "Content",
+    "Record",
+    "RecordSignature",
+    "canonical_json",
+    "parse_record",
+    "signing_payload",
+    "verify_record_signature",
+]
+
+#: The canonical encoding of ``data`` may not exceed this: records carry metadata, files go to blobs.
+MAX_DATA_BYTES = 64 * 1024
+#: No entry (a whole canonical record) may exceed this, so any verifier can bound its memory.
+MAX_ENTRY_BYTES = 256 * 1024
+MAX_DATA_DEPTH = 16
+MAX_SIGNATURES = 32
+#: Files may be large, but sizes must stay exact in every JSON implementation (2**53 - 1).
+MAX_CONTENT_SIZE = 2**53 - 1
+
+STAGES = ("application", "review", "notice", "implementation", "settlement")
+
+Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
+ProjectCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+MediaType = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+]
+Cid = Annotated[str, StringConstraints(pattern=r"^b[a-z2-7]{1,127}$")]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of ``value``. Raises RecordError for values JSON cannot carry exactly."""
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+        raise RecordError(f"cannot be canonicalised: {e}") from e
+
+
+def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
+    if depth > MAX_DATA_DEPTH:
+        raise RecordError(f"nested deeper than {MAX_DATA_DEPTH} levels", field=path)
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            raise RecordError("integers must be within ±(2**53 - 1) to be exact in JSON", field=path)
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RecordError("numbers must be finite", field=path)
+        return
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_json_value(v, f"{path}[{i}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise RecordError("object keys must be strings", field=path)
+            _check_json_value(v, f"{path}.{k}", depth + 1)
+        return
+    raise RecordError(f"{type(value).__name__} is not a JSON value", field=path)
+
+
+def _check_rfc3339(value: str, *, utc_z: bool) -> str:
+    if len(value) > 40:
+        raise ValueError("timestamp too long")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise ValueError(f"not an RFC 3339 timestamp: {value!r}") from e
+    if parsed.tzinfo is None or "T" not in value:
+        raise ValueError("timestamp must be RFC 3339 with a date, a time and an offset")
+    if utc_z and not value.endswith("Z"):
+        raise ValueError("timestamp must be UTC, ending in 'Z'")
+    return value
+
+
+class Content(BaseModel):
+    """Digests and description of the file a record notarizes."""
+
+    model_config = _FROZEN
+
+    sha256: Hex64
+    sm3: Hex64 | None = None
+    size: StrictInt = Field(ge=0, le=MAX_CONTENT_SIZE)
+    media_type: MediaType = "application/octet-stream"
+    cid: Cid | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class RecordSignature(BaseModel):
+    """A signing party's signature over :func:`signing_payload`."""
+
+    model_config = _FROZEN
+
+    party: Identifier
+    alg: Literal["ed25519"]
+    key_id: Identifier
+    sig: str = Field(max_length=128)
+
+    @field_validator("sig")
+    @classmethod
+    def _sig_is_base64_ed25519(cls, v: str) -> str:
+        try:
+            raw = base64.b64decode(v, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ValueError("sig must be standard base64") from e
+        if len(raw) != 64:
+            raise ValueError(f"an ed25519 signature is 64 bytes, got {len(raw)}")
+        return v
+
+    def signature_bytes(self) -> bytes:
+        return base64.b64decode(self.sig)
+
+
+class Record(BaseModel):
+    """A lifecycle record, version 1. Frozen; build changed copies with ``model_copy(update=...)``."""
+
+    model_config = _FROZEN
+
+    v: Literal[1] = 1
+    project: ProjectCode | None = None
+    stage: Literal["application", "review", "notice", "implementation", "settlement"] | None = None
+    kind: Kind = "document"
+    content: Content | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    submitter: Identifier
+    signatures: tuple[RecordSignature, ...] = Field(default=(), max_length=MAX_SIGNATURES)
+    prev: Hex64 | None = None
+    client_time: str | None = None
+    received_at: str
+
+    @field_validator("data")
+    @classmethod
+    def _data_is_bounded_json(cls, v: dict[str, Any]) -> dict[str, Any]:
+        _check_json_value(v, "data")
+        if len(canonical_json(v)) > MAX_DATA_BYTES:
+            raise ValueError(f"canonical encoding exceeds {MAX_DATA_BYTES} bytes")
+        return v
+
+    @field_validator("client_time")
+    @classmethod
+    def _client_time_rfc3339(cls, v: str | None) -> str | None:
+        return None if v is None else _check_rfc3339(v, utc_z=False)
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_at_rfc3339(cls, v: str) -> str:
+        return _check_rfc3339(v, utc_z=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON object, every field present (absent values are null)."""
+        return self.model_dump(mode="json")
+
+    def canonical(self) -> bytes:
+        """The log entry: RFC 8785 canonical JSON of :meth:`to_json`."""
+        entry = canonical_json(self.to_json())
+        if len(entry) > MAX_ENTRY_BYTES:
+            raise RecordError(f"record encodes to {len(entry)} bytes; at most {MAX_ENTRY_BYTES}")
+        return entry
+
+
+def _field_of(error: Mapping[str, Any]) -> str:
+    loc = error.get("loc", ())
+    return ".".join(str(p) for p in loc) or "record"
+
+
+def parse_record(value: Mapping[str, Any] | bytes | str) -> Record:
+    """Validate a record from a JSON object, or from JSON text (e.g. a stored entry)."""
+    if isinstance(value, bytes | str):
+        if len(value) > MAX_ENTRY_BYTES:
+            raise RecordError(f"record is larger than {MAX_ENTRY_BYTES} bytes")
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError) as e:
+            raise RecordError(f"not valid JSON: {e}") from e
+    if not isinstance(value, Mapping):
+        raise RecordError("a record must be a JSON object")
+    try:
+        return Record.model_validate(dict(value))
+    except ValidationError as e:
+        first = e.errors()[0]
+        msg = first.get("msg", "invalid")
+        if first.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        raise RecordError(msg, field=_field_of(first)) from e
+    except RecursionError as e:
+        raise RecordError("nested too deeply") from e
+
+
+def signing_payload(record: Record, party: str) -> bytes:
+    """What a signing party signs: the content digest bound to its context.
+
+    ``JCS({"type": "sunlight-signature/1", "project", "stage", "kind", "content_sha256",
+    "data_sha256", "party"})`` where ``data_sha256`` is SHA-256 of ``JCS(data)``. The signature thus
+    covers the file, the record's kind-specific data, the project and stage it is filed under and the
+    signer's own identity; it does not cover fields the server assigns (``prev``, ``received_at``).
+    """
+    return canonical_json(
+        {
+            "type": "sunlight-signature/1",
+            "project": record.project,
+            "stage": record.stage,
+            "kind": record.kind,
+            "content_sha256": record.content.sha256 if record.content else None,
+            "data_sha256": hashlib.sha256(canonical_json(record.data)).hexdigest(),
+            "party": party,
+        }
+    )
+
+
+def verify_record_signature(record: Record, signature: RecordSignature, public_key: bytes) -> None:
+    """Check one of the record's signatures with the signer's raw 32-byte Ed25519 public key."""
+    try:
+        key = Ed25519PublicKey.from_public_bytes(public_key)
+        key.verify(signature.signature_bytes(), signing_payload(record, signature.party))
+    except (InvalidSignature, ValueError) as e:
+        raise SignatureError(
+            f"signature of {signature.party} (key {signature.key_id}) does not verify"
+        ) from e
