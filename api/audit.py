@@ -1,0 +1,109 @@
+"""Tamper detection: recompute every leaf and the whole tree from the stored entries.
+
+Nothing stored is trusted: each entry is re-parsed and re-hashed, indices must run 0..n-1 without a
+gap, each project's ``prev`` chain must link, and every stored subtree hash, the log state and every
+signed checkpoint must equal what the entries give. Each finding names the row it concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from api.log_store import LogStore
+from notary import merkle
+from notary.errors import NotaryError
+from notary.records import canonical_json, parse_record
+from notary.signing import verify_checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    where: str  # e.g. "entry 42", "node (3, 5)", "checkpoint 1000", "log_state"
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+@dataclass(slots=True)
+class AuditReport:
+    entries: int = 0
+    nodes: int = 0
+    checkpoints: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def audit_log(
+    log: LogStore,
+    *,
+    public_key: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AuditReport:
+    report = AuditReport()
+    found = report.findings.append
+    tree = merkle.MerkleTree()
+    heads: dict[str, str] = {}
+    expected = 0
+    for stored in log.iter_entries():
+        report.entries += 1
+        where = f"entry {stored.index} (record {stored.record_id})"
+        if stored.index != expected:
+            found(Finding(where, f"index {stored.index} where {expected} was expected (gap or reorder)"))
+        expected = stored.index + 1
+        leaf = merkle.leaf_hash(stored.entry)
+        if leaf != stored.leaf_hash:
+            found(Finding(where, f"entry hashes to {leaf.hex()}, stored leaf hash is {stored.leaf_hash.hex()}"))
+        try:
+            record = parse_record(stored.entry)
+            if canonical_json(record.to_json()) != stored.entry:
+                found(Finding(where, "entry is not the canonical encoding of its record"))
+            if record.project:
+                if record.prev != heads.get(record.project):
+                    found(Finding(where, f"prev {record.prev} breaks project {record.project}'s chain"))
+                heads[record.project] = leaf.hex()
+        except NotaryError as e:
+            found(Finding(where, f"entry is not a valid record: {e}"))
+        while tree.size < stored.index:  # keep positions aligned across a gap
+            tree.append_leaf_hash(bytes(32))
+        if tree.size == stored.index:
+            tree.append_leaf_hash(leaf)
+        if progress and report.entries % 10000 == 0:
+            progress(report.entries)
+
+    size, root = log.state()
+    if size != tree.size:
+        found(Finding("log_state", f"size {size}, but entries give {tree.size}"))
+    elif root != tree.root():
+        found(Finding("log_state", f"frontier gives root {root.hex()}, entries give {tree.root().hex()}"))
+
+    seen = 0
+    for level, idx, h in log.iter_nodes():
+        report.nodes += 1
+        if (idx + 1) << level > tree.size:
+            found(Finding(f"node ({level}, {idx})", "beyond the end of the log"))
+            continue
+        seen += 1
+        if tree.get_nodes([(level, idx)])[0] != h:
+            found(Finding(f"node ({level}, {idx})", "subtree hash differs from the entries'"))
+    complete = sum(tree.size >> level for level in range(tree.size.bit_length()))
+    if seen != complete:
+        found(Finding("nodes", f"{complete - seen} complete subtree hashes are missing"))
+
+    for cp in log.iter_checkpoints():
+        report.checkpoints += 1
+        where = f"checkpoint {cp.tree_size}"
+        if cp.tree_size > tree.size:
+            found(Finding(where, "larger than the log"))
+        elif tree.root(cp.tree_size).hex() != cp.root_hash:
+            found(Finding(where, "signed root differs from the entries' root: history was rewritten"))
+        if public_key is not None:
+            try:
+                verify_checkpoint(cp, public_key)
+            except NotaryError as e:
+                found(Finding(where, str(e)))
+    return report

@@ -1,0 +1,202 @@
+"""The ``sunlight`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from api.audit import audit_log
+from api.service import Notary
+from api.settings import Settings
+from notary.bundle import ChainRootReader, parse_bundle, verify_bundle
+from notary.digests import digest_stream
+from notary.errors import NotaryError
+from notary.signing import parse_public_key
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Sunlight: tamper-evident records for small public works projects.",
+)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option("--data-dir", help="Data directory (default: SUNLIGHT_DATA_DIR or ./sunlight-data)."),
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(), console=err,
+        transient=True,
+    )
+
+
+@app.command()
+def stamp(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    submitter: Annotated[str, typer.Option(help="Party id of the submitter.")] = "cli",
+    project: Annotated[Optional[str], typer.Option(help="Project code.")] = None,  # noqa: UP045
+    stage: Annotated[Optional[str], typer.Option(help="Lifecycle stage.")] = None,  # noqa: UP045
+    kind: Annotated[str, typer.Option(help="Record kind.")] = "document",
+    data_dir: DataDir = None,
+) -> None:
+    """Hash files, append a record for each, and print the signed receipts (JSON lines)."""
+    notary = Notary.open(_settings(data_dir))
+    try:
+        total = sum(f.stat().st_size for f in files)
+        show = len(files) > 3 or total > 64 * 1024**2
+        with _progress() as progress:
+            task = progress.add_task("stamping", total=total, visible=show)
+            for f in files:
+                accepted = notary.stamp_file(
+                    f, submitter=submitter, project=project, stage=stage, kind=kind
+                )
+                progress.advance(task, f.stat().st_size)
+                line = {"file": str(f), "id": accepted.record_id, **accepted.receipt.model_dump()}
+                out.print_json(json.dumps(line)) if out.is_terminal else print(json.dumps(line))
+    finally:
+        notary.close()
+
+
+@app.command()
+def checkpoint(data_dir: DataDir = None) -> None:
+    """Publish a signed checkpoint of the log as it is now."""
+    notary = Notary.open(_settings(data_dir))
+    try:
+        print(json.dumps(notary.publish_checkpoint().model_dump()))
+    finally:
+        notary.close()
+
+
+@app.command()
+def proof(
+    record_id: str,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,  # noqa: UP045
+    data_dir: DataDir = None,
+) -> None:
+    """Write the proof bundle of a record (publishing a checkpoint first if none covers it)."""
+    notary = Notary.open(_settings(data_dir))
+    try:
+        stored = notary.log.get(record_id)
+        cp = notary.log.checkpoint() if notary.log.size else None
+        if cp is None or cp.tree_size <= stored.index:
+            cp = notary.publish_checkpoint()
+        text = json.dumps(notary.bundle(record_id, checkpoint=cp).to_json(), indent=2)
+        if output:
+            output.write_text(text + "\n")
+        else:
+            print(text)
+    finally:
+        notary.close()
+
+
+def _print_report(name: str, report_checks: list[tuple[str, bool | None, str]], ok: bool) -> None:
+    table = Table(title=name, show_lines=False)
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    marks = {True: "[green]passed[/]", False: "[red]FAILED[/]", None: "[yellow]not checked[/]"}
+    for check, passed, detail in report_checks:
+        table.add_row(check, marks[passed], detail)
+    out.print(table)
+    out.print("[bold green]VERIFIED[/]" if ok else "[bold red]NOT VERIFIED[/]")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False)] = None,  # noqa: UP045
+    log_key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Trusted notary public key (base64); default: the key in the bundle."),
+    ] = None,
+    rpc_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Ethereum JSON-RPC URL: also check rootAt() on the anchoring contract."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify a proof bundle offline: leaf, inclusion, signatures (and the chain with --rpc-url)."""
+    parsed = parse_bundle(bundle.read_bytes())
+    digest = None
+    if file is not None:
+        content = parsed.record.get("content")
+        wants_sm3 = isinstance(content, dict) and bool(content.get("sm3"))
+        with file.open("rb") as f:
+            digest = digest_stream(f, sm3=wants_sm3)
+    chain: ChainRootReader | None = None
+    if rpc_url:
+        chain = _chain_reader(rpc_url, parsed)
+    report = verify_bundle(
+        parsed,
+        file_digest=digest,
+        trusted_log_key=parse_public_key(log_key) if log_key else None,
+        chain=chain,
+    )
+    if json_output:
+        print(json.dumps({"verified": report.verified, "checks": [c.to_json() for c in report.checks]}))
+    else:
+        _print_report(str(bundle), [(c.name, c.passed, c.detail) for c in report.checks], report.verified)
+    raise typer.Exit(0 if report.verified else 1)
+
+
+def _chain_reader(rpc_url: str, bundle: object) -> ChainRootReader:
+    from anchors import open_reader  # noqa: PLC0415 - web3 is only needed for chain checks
+
+    anchor = getattr(bundle, "anchor", None)
+    if anchor is None:
+        raise NotaryError("the bundle names no anchor: it was made before its checkpoint was anchored")
+    reader: ChainRootReader = open_reader(rpc_url, anchor.contract)
+    return reader
+
+
+@app.command()
+def audit(data_dir: DataDir = None) -> None:
+    """Recompute every leaf and the tree from the stored entries; name every row that differs."""
+    notary = Notary.open(_settings(data_dir))
+    try:
+        report = audit_log(
+            notary.log,
+            public_key=notary.key.public_key,
+            progress=lambda n: err.print(f"  {n} entries checked", highlight=False),
+        )
+    finally:
+        notary.close()
+    for finding in report.findings:
+        out.print(f"[red]TAMPERED[/] {finding}", highlight=False)
+    summary = f"{report.entries} entries, {report.nodes} subtree hashes, {report.checkpoints} checkpoints"
+    if report.ok:
+        out.print(f"[green]audit passed[/]: {summary} recomputed, all match")
+    else:
+        out.print(f"[red]audit FAILED[/]: {len(report.findings)} findings in {summary}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(data_dir: DataDir = None) -> None:
+    """Stamp sample files on the embedded defaults, then prove and verify each one."""
+    from api.demo import run_demo  # noqa: PLC0415
+
+    run_demo(_settings(data_dir), out)
+
+
+def main() -> None:
+    try:
+        app()
+    except NotaryError as e:
+        err.print(f"[red]error:[/] {e.diagnostics()}", highlight=False)
+        sys.exit(2)

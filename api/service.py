@@ -1,0 +1,113 @@
+"""The notary service: the pure core wired to the log store and the notary key."""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from api.keystore import load_notary_key
+from api.log_store import AppendedEntry, LogStore
+from api.settings import Settings
+from notary.bundle import Anchor, ProofBundle, make_bundle
+from notary.digests import digest_stream
+from notary.errors import NotFoundError
+from notary.records import Content, Record
+from notary.signing import Checkpoint, NotaryKey, Receipt
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC with microseconds, e.g. ``2026-11-23T00:01:03.123456Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_record_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A record in the log, and the signed receipt promising it will be anchored."""
+
+    record_id: str
+    entry: AppendedEntry
+    receipt: Receipt
+
+
+class Notary:
+    """Accepts records, signs receipts and checkpoints, and builds proof bundles."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        log: LogStore,
+        key: NotaryKey,
+        clock: Callable[[], str] = utc_now,
+        new_id: Callable[[], str] = new_record_id,
+    ) -> None:
+        self.settings = settings
+        self.log = log
+        self.key = key
+        self._clock = clock
+        self._new_id = new_id
+
+    @classmethod
+    def open(cls, settings: Settings) -> Notary:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        log = LogStore.open(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous)
+        return cls(settings=settings, log=log, key=load_notary_key(settings))
+
+    def close(self) -> None:
+        self.log.close()
+
+    def submit_many(self, drafts: Sequence[dict[str, Any]]) -> list[Accepted]:
+        """Validate drafts (record fields without ``received_at``), append them, sign receipts."""
+        now = self._clock()
+        items = [(self._new_id(), Record.model_validate({**d, "received_at": now})) for d in drafts]
+        appended = self.log.append_many(items)
+        return [
+            Accepted(a.record_id, a, self.key.sign_receipt(a.index, a.leaf_hash, a.record.received_at))
+            for a in appended
+        ]
+
+    def submit(self, draft: dict[str, Any]) -> Accepted:
+        return self.submit_many([draft])[0]
+
+    def stamp_file(self, path: Path, *, submitter: str, **fields: Any) -> Accepted:
+        """Hash a file in one streaming pass and append a record for it."""
+        with path.open("rb") as f:
+            digest = digest_stream(f, sm3=self.settings.sm3)
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        content = Content(
+            sha256=digest.sha256, sm3=digest.sm3, size=digest.size, media_type=media_type,
+            name=path.name[:255],
+        )
+        draft = {"kind": "document", **fields, "submitter": submitter, "content": content}
+        return self.submit(draft)
+
+    def publish_checkpoint(self) -> Checkpoint:
+        return self.log.publish_checkpoint(self.key, self._clock())
+
+    def bundle(
+        self, record_id: str, *, checkpoint: Checkpoint | None = None, anchor: Anchor | None = None
+    ) -> ProofBundle:
+        """A proof bundle for a record against ``checkpoint`` (default: the latest one)."""
+        stored = self.log.get(record_id)
+        cp = checkpoint or self.log.checkpoint()
+        if cp.tree_size <= stored.index:
+            raise NotFoundError(
+                f"record {record_id} (leaf {stored.index}) is not yet covered by a checkpoint"
+            )
+        return make_bundle(
+            entry=stored.entry,
+            leaf_index=stored.index,
+            checkpoint=cp,
+            inclusion_proof=self.log.inclusion_proof(stored.index, cp.tree_size),
+            anchor=anchor,
+            log_public_key=self.key.public_key,
+        )
