@@ -88,7 +88,12 @@ def audit_log(
             found(Finding(f"node ({level}, {idx})", "beyond the end of the log"))
             continue
         seen += 1
-        if tree.get_nodes([(level, idx)])[0] != h:
+        if tree.get_nodes([(level, idx)])[0] == h:
+            continue
+        if level == 0:
+            found(Finding(f"entry {idx}", "not the leaf the log's tree was built with: the row was "
+                          "replaced, moved or reordered"))
+        else:
             found(Finding(f"node ({level}, {idx})", "subtree hash differs from the entries'"))
     complete = sum(tree.size >> level for level in range(tree.size.bit_length()))
     if seen != complete:

@@ -177,12 +177,12 @@ def audit(data_dir: DataDir = None) -> None:
     finally:
         notary.close()
     for finding in report.findings:
-        out.print(f"[red]TAMPERED[/] {finding}", highlight=False)
+        out.print(f"[red]TAMPERED[/] {finding}", highlight=False, soft_wrap=True)
     summary = f"{report.entries} entries, {report.nodes} subtree hashes, {report.checkpoints} checkpoints"
     if report.ok:
-        out.print(f"[green]audit passed[/]: {summary} recomputed, all match")
+        out.print(f"[green]audit passed[/]: {summary} recomputed, all match", soft_wrap=True)
     else:
-        out.print(f"[red]audit FAILED[/]: {len(report.findings)} findings in {summary}")
+        out.print(f"[red]audit FAILED[/]: {len(report.findings)} findings in {summary}", soft_wrap=True)
         raise typer.Exit(1)
 
 

@@ -174,7 +174,7 @@ class LogStore:
     def get_nodes(self, ids: Sequence[merkle.NodeId]) -> list[bytes]:
         keys = [db.node_key(level, idx) for level, idx in ids]
         with self.engine.connect() as conn:
-            found = dict(conn.execute(_NODES_BY_KEY, {"keys": keys}).tuples().all())
+            found = {k: h for k, h in conn.execute(_NODES_BY_KEY, {"keys": keys})}
         try:
             return [bytes(found[k]) for k in keys]
         except KeyError as e:

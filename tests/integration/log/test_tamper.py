@@ -1,0 +1,80 @@
+"""Rows edited, deleted or reordered behind the service's back are named by `sunlight audit`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from api.service import Notary
+from api.settings import Settings
+
+SUNLIGHT = Path(sys.executable).parent / "sunlight"
+
+
+@pytest.fixture
+def filled(db_url, tmp_path):
+    settings = Settings(data_dir=tmp_path, database_url=db_url)
+    notary = Notary.open(settings)
+    for i in range(12):
+        notary.submit({"submitter": "clerk", "project": "XQ-7" if i % 2 else None, "data": {"amount": i}})
+    notary.publish_checkpoint()
+    yield notary, db_url, tmp_path
+    notary.close()
+
+
+def _audit(data_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SUNLIGHT_DATABASE_URL": url}
+    return subprocess.run([str(SUNLIGHT), "audit", "--data-dir", str(data_dir)], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _sql(notary: Notary, statement: str, **params) -> None:
+    with notary.log.engine.begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def test_a_clean_log_passes(filled):
+    notary, url, data_dir = filled
+    result = _audit(data_dir, url)
+    assert result.returncode == 0 and "audit passed: 12 entries" in result.stdout
+
+
+def test_an_entry_edited_by_sql_is_named(filled):
+    notary, url, data_dir = filled
+    entry = notary.log.get_by_index(5).entry.replace(b'"amount":5', b'"amount":9')
+    _sql(notary, "UPDATE entries SET entry = :e WHERE idx = 5", e=entry)
+    result = _audit(data_dir, url)
+    assert result.returncode == 1
+    assert "entry 5 " in result.stdout and "stored leaf hash" in result.stdout
+
+
+def test_an_entry_rewritten_with_its_leaf_hash_is_still_caught(filled):
+    notary, url, data_dir = filled
+    from notary.merkle import leaf_hash
+
+    entry = notary.log.get_by_index(4).entry.replace(b'"amount":4', b'"amount":0')
+    _sql(notary, "UPDATE entries SET entry = :e, leaf_hash = :h WHERE idx = 4", e=entry, h=leaf_hash(entry))
+    result = _audit(data_dir, url)
+    assert result.returncode == 1
+    assert "entry 4: not the leaf the log's tree was built with" in result.stdout
+    assert "checkpoint 12" in result.stdout and "history was rewritten" in result.stdout
+
+
+def test_a_deleted_row_is_named(filled):
+    notary, url, data_dir = filled
+    _sql(notary, "DELETE FROM entries WHERE idx = 7")
+    result = _audit(data_dir, url)
+    assert result.returncode == 1 and "index 8 where 7 was expected" in result.stdout
+
+
+def test_reordered_rows_are_named(filled):
+    notary, url, data_dir = filled
+    _sql(notary, "UPDATE entries SET idx = -1 WHERE idx = 2")
+    _sql(notary, "UPDATE entries SET idx = 2 WHERE idx = 3")
+    _sql(notary, "UPDATE entries SET idx = 3 WHERE idx = -1")
+    result = _audit(data_dir, url)
+    assert result.returncode == 1
+    assert "entry 2: not the leaf" in result.stdout and "entry 3: not the leaf" in result.stdout
