@@ -82,20 +82,22 @@ def audit_log(
         found(Finding("log_state", f"frontier gives root {root.hex()}, entries give {tree.root().hex()}"))
 
     seen = 0
+    wrong: set[tuple[int, int]] = set()
     for level, idx, h in log.iter_nodes():
         report.nodes += 1
-        if (idx + 1) << level > tree.size:
+        first, last = idx << level, ((idx + 1) << level) - 1
+        if last >= tree.size:
             found(Finding(f"node ({level}, {idx})", "beyond the end of the log"))
             continue
         seen += 1
         if tree.get_nodes([(level, idx)])[0] == h:
             continue
-        if level == 0:
-            found(Finding(f"entry {idx}", "not the leaf the log's tree was built with: the row was "
-                          "replaced, moved or reordered"))
-        else:
-            found(Finding(f"node ({level}, {idx})", "subtree hash differs from the entries'"))
-    complete = sum(tree.size >> level for level in range(tree.size.bit_length()))
+        wrong.add((level, idx))
+        if (level - 1, 2 * idx) in wrong or (level - 1, 2 * idx + 1) in wrong:
+            continue  # a smaller subtree inside this one is already named
+        found(Finding(f"node ({level}, {idx})", f"entries {first}..{last} no longer give the hash "
+                      "the tree was built with: a row in that range was replaced, moved or reordered"))
+    complete = sum(tree.size >> level for level in range(1, tree.size.bit_length()))
     if seen != complete:
         found(Finding("nodes", f"{complete - seen} complete subtree hashes are missing"))
 

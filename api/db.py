@@ -7,9 +7,9 @@ here are what the code queries. Tables:
   subtrees of the whole log, left to right, concatenated). Every append locks this row, which
   serialises appenders across threads and processes and hands out gap-free indices.
 - ``entries``: one row per leaf: index, record id, leaf hash, the canonical entry, search columns.
-- ``nodes``: the hash of every complete subtree ``(level, idx)``, leaves included, keyed by
-  ``node_key(level, idx) = level << 56 | idx``. A proof needs ``O(log n)`` of them, fetched in one
-  indexed query.
+- ``nodes``: the hash of every complete subtree ``(level, idx)`` above the leaves, keyed by
+  ``node_key(level, idx) = level << 56 | idx`` (level-0 hashes are ``entries.leaf_hash``). A proof
+  needs ``O(log n)`` of them, fetched in at most two indexed queries.
 - ``project_heads``: the leaf hash of each project's latest record (the next record's ``prev``).
 - ``checkpoints``: signed checkpoints, one per published tree size.
 """

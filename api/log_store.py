@@ -8,15 +8,17 @@ indexed query and never load the log.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from api import db
 from api.migrate import upgrade
 from notary import merkle
-from notary.errors import LogError, NotFoundError
+from notary.errors import LogError, NotaryError, NotFoundError
 from notary.records import Record, parse_record
 from notary.signing import Checkpoint, NotaryKey
 
@@ -49,6 +51,23 @@ def _split_frontier(blob: bytes) -> list[bytes]:
     return [blob[i : i + _HASH] for i in range(0, len(blob), _HASH)]
 
 
+#: The most records one group commit takes in (bounds a transaction's size and latency).
+GROUP_COMMIT_MAX = 1000
+
+
+class _Pending:
+    __slots__ = ("done", "error", "item", "result")
+
+    def __init__(self, item: tuple[str, Record]) -> None:
+        self.item = item
+        self.result: AppendedEntry | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+_LEAVES_BY_INDEX = select(db.entries.c.idx, db.entries.c.leaf_hash).where(
+    db.entries.c.idx.in_(bindparam("idx", expanding=True))
+)
 _NODES_BY_KEY = select(db.nodes.c.key, db.nodes.c.hash).where(
     db.nodes.c.key.in_(bindparam("keys", expanding=True))
 )
@@ -60,6 +79,16 @@ class LogStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+        # Driver-level executemany: SQLAlchemy's per-row parameter handling costs more than SQLite.
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert_entries = (
+            "INSERT INTO entries (idx, record_id, leaf_hash, entry, project, kind, content_sha256, "
+            f"content_cid, received_at) VALUES ({', '.join([mark] * 9)})"
+        )
+        self._insert_nodes = f"INSERT INTO nodes (key, hash) VALUES ({mark}, {mark})"
+        self._group = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._leading = False
 
     @classmethod
     def open(cls, url: str, *, sqlite_synchronous: str = "FULL") -> LogStore:
@@ -74,7 +103,53 @@ class LogStore:
     # --- appending ------------------------------------------------------------------------------
 
     def append(self, record_id: str, record: Record) -> AppendedEntry:
-        return self.append_many([(record_id, record)])[0]
+        """Append one record; return once it is committed.
+
+        Group commit: records appended by concurrent threads while a commit is under way are
+        committed together in the next transaction (one fsync for all of them). Each caller still
+        returns only after its own record is durable, and a record that fails (a stale ``prev``)
+        fails alone.
+        """
+        pending = _Pending((record_id, record))
+        with self._group:
+            self._queue.append(pending)
+            while not pending.done:
+                if self._leading:
+                    self._group.wait()
+                    continue
+                self._leading = True
+                batch = self._queue[:GROUP_COMMIT_MAX]
+                del self._queue[:GROUP_COMMIT_MAX]
+                self._group.release()
+                try:
+                    self._commit_group(batch)
+                finally:
+                    self._group.acquire()
+                    self._leading = False
+                    self._group.notify_all()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def _commit_group(self, batch: list[_Pending]) -> None:
+        try:
+            for p, result in zip(batch, self.append_many([p.item for p in batch]), strict=True):
+                p.result = result
+        except NotaryError as e:
+            if len(batch) == 1:
+                batch[0].error = e
+            else:  # one bad record must not fail the others: retry each on its own
+                for p in batch:
+                    try:
+                        p.result = self.append_many([p.item])[0]
+                    except NotaryError as one:
+                        p.error = one
+        except BaseException as e:  # noqa: BLE001 - handed to every waiting caller
+            for p in batch:
+                p.error = e
+        for p in batch:
+            p.done = True
 
     def append_many(self, items: Sequence[tuple[str, Record]]) -> list[AppendedEntry]:
         """Append records in one transaction, in order; return them as stored.
@@ -83,50 +158,62 @@ class LogStore:
         project's previous record. A record that already carries a ``prev`` must name exactly that
         head (an offline client's optimistic check); otherwise nothing is appended.
         """
+        # Standalone records do not depend on the log's state: encode them before taking the lock.
+        return self.append_prepared([(i, r, None if r.project else r.canonical()) for i, r in items])
+
+    def append_prepared(
+        self, items: Sequence[tuple[str, Record, bytes | None]]
+    ) -> list[AppendedEntry]:
+        """:meth:`append_many` for records already encoded: ``(record_id, record, entry)``.
+
+        ``entry`` must be ``record.canonical()`` for standalone records and None for project
+        records (their ``prev``, hence their encoding, is only known under the lock).
+        """
         if not items:
             return []
-        # Standalone records do not depend on the log's state: encode them before taking the lock.
-        early = [None if r.project else r.canonical() for _, r in items]
+        try:
+            return self._append_locked(items)
+        except DBAPIError as e:
+            raise LogError(f"the database refused the append: {e.orig or e}") from e
+
+    def _append_locked(
+        self, items: Sequence[tuple[str, Record, bytes | None]]
+    ) -> list[AppendedEntry]:
+        leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
         with self.engine.begin() as conn:
             size, frontier = self._lock_state(conn)
-            heads = self._heads(conn, {r.project for _, r in items if r.project})
+            heads = self._heads(conn, {r.project for _, r, _ in items if r.project})
             existing = set(heads)
             entry_rows, node_rows, appended = [], [], []
-            for (record_id, record), encoded in zip(items, early, strict=True):
-                index = size + len(appended)
-                entry = encoded
-                if record.project:
-                    record = _chain(record, heads.get(record.project))
+            index = size
+            for record_id, record, encoded in items:
+                project, entry = record.project, encoded
+                if project:
+                    record = _chain(record, heads.get(project))
                     entry = record.canonical()
                 assert entry is not None
-                leaf = merkle.leaf_hash(entry)
-                if record.project:
-                    count = heads[record.project][2] if record.project in heads else 0
-                    heads[record.project] = (index, leaf, count + 1)
-                for (level, idx), h in merkle.frontier_append(frontier, index, leaf):
-                    node_rows.append({"key": db.node_key(level, idx), "hash": h})
+                leaf = leaf_hash(entry)
+                if project:
+                    heads[project] = (index, leaf, heads[project][2] + 1 if project in heads else 1)
+                # Level-0 hashes live in entries.leaf_hash; nodes keeps levels >= 1.
+                for (level, idx), h in frontier_append(frontier, index, leaf)[1:]:
+                    node_rows.append((node_key(level, idx), h))
                 content = record.content
-                entry_rows.append(
-                    {
-                        "idx": index,
-                        "record_id": record_id,
-                        "leaf_hash": leaf,
-                        "entry": entry,
-                        "project": record.project,
-                        "kind": record.kind,
-                        "content_sha256": content.sha256 if content else None,
-                        "content_cid": content.cid if content else None,
-                        "received_at": record.received_at,
-                    }
-                )
+                entry_rows.append((
+                    index, record_id, leaf, entry, project, record.kind,
+                    content.sha256 if content else None, content.cid if content else None,
+                    record.received_at,
+                ))
                 appended.append(AppendedEntry(index, record_id, leaf, record))
-            conn.execute(insert(db.entries), entry_rows)
-            conn.execute(insert(db.nodes), node_rows)
+                index += 1
+            conn.exec_driver_sql(self._insert_entries, entry_rows)  # type: ignore[arg-type]
+            if node_rows:
+                conn.exec_driver_sql(self._insert_nodes, node_rows)  # type: ignore[arg-type]
             self._save_heads(conn, heads, existing)
             conn.execute(
                 update(db.log_state)
                 .where(db.log_state.c.id == 1)
-                .values(size=size + len(appended), frontier=b"".join(frontier))
+                .values(size=index, frontier=b"".join(frontier))
             )
         return appended
 
@@ -173,8 +260,11 @@ class LogStore:
 
     def get_nodes(self, ids: Sequence[merkle.NodeId]) -> list[bytes]:
         keys = [db.node_key(level, idx) for level, idx in ids]
+        leaves = [idx for level, idx in ids if level == 0]
         with self.engine.connect() as conn:
             found = {k: h for k, h in conn.execute(_NODES_BY_KEY, {"keys": keys})}
+            if leaves:  # level-0 keys are the leaf indices themselves
+                found.update({i: h for i, h in conn.execute(_LEAVES_BY_INDEX, {"idx": leaves})})
         try:
             return [bytes(found[k]) for k in keys]
         except KeyError as e:
