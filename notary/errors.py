@@ -72,3 +72,66 @@ class NotFoundError(NotaryError, LookupError):
     """A record, checkpoint or other object does not exist."""
 
     code = "not_found"
+
+
+class BlobStoreError(NotaryError):
+    """The blob store (local directory or IPFS node) failed, or a blob is not as it should be."""
+
+    code = "blob_store_error"
+
+
+class BlobStoreUnavailable(BlobStoreError, ConnectionError):
+    """The blob store cannot be reached (IPFS node down, directory not writable). Retry later."""
+
+    code = "blob_store_unavailable"
+
+
+class BlobNotFoundError(BlobStoreError, NotFoundError):
+    """No blob is stored under this CID."""
+
+    code = "blob_not_found"
+
+
+class BlobErasedError(BlobNotFoundError):
+    """The blob was erased on purpose (personal-data takedown); a tombstone gives the reason.
+
+    Records and proofs that commit to the blob's digest stay valid.
+    """
+
+    code = "blob_erased"
+
+    def __init__(self, cid: str, reason: str, erased_at: str) -> None:
+        self.cid = cid
+        self.reason = reason
+        self.erased_at = erased_at
+        super().__init__(f"blob {cid} was erased at {erased_at}: {reason}")
+
+
+class BlobIntegrityError(BlobStoreError):
+    """Stored bytes no longer match their CID or digest (bit rot, tampering), or the IPFS node
+    computed another CID than Sunlight did. Restore the blob from a copy."""
+
+    code = "blob_corrupt"
+
+
+class BlobTooLargeError(BlobStoreError):
+    """An upload exceeds the configured maximum size (``SUNLIGHT_MAX_UPLOAD_BYTES``)."""
+
+    code = "blob_too_large"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"upload exceeds the maximum size of {limit} bytes")
+
+
+class BlobDecryptionError(BlobStoreError):
+    """A private blob could not be decrypted: wrong key-encryption key, or the ciphertext was
+    truncated, reordered or altered."""
+
+    code = "blob_decryption_failed"
+
+
+class InvalidCidError(BlobStoreError, ValueError):
+    """A string is not a CID Sunlight produces (CIDv1, base32, raw or dag-pb, sha2-256)."""
+
+    code = "invalid_cid"
