@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     ipfs_api: str = ""
     admin_token: SecretStr = SecretStr("")
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    blob_kek: SecretStr = SecretStr("")  # private blobs' key-encryption key (docs/blobs.md)
 
     @property
     def sqlalchemy_url(self) -> str:
