@@ -56,7 +56,6 @@ entries = Table(
     Column("content_sha256", String(64), nullable=True),
     Column("content_cid", String(128), nullable=True),
     Column("received_at", String(40), nullable=False),
-    Index("ix_entries_leaf_hash", "leaf_hash"),
     Index("ix_entries_project_idx", "project", "idx"),
     Index("ix_entries_content_sha256", "content_sha256"),
 )

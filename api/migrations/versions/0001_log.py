@@ -32,7 +32,6 @@ def upgrade() -> None:
         sa.Column("content_cid", sa.String(128), nullable=True),
         sa.Column("received_at", sa.String(40), nullable=False),
     )
-    op.create_index("ix_entries_leaf_hash", "entries", ["leaf_hash"])
     op.create_index("ix_entries_project_idx", "entries", ["project", "idx"])
     op.create_index("ix_entries_content_sha256", "entries", ["content_sha256"])
     op.create_table(

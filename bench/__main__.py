@@ -1,0 +1,23 @@
+"""``make bench``: every benchmark, or those named: ``python -m bench merkle log hash``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUITES = ["merkle", "log", "hash", "blobs", "chain"]
+
+
+def main() -> None:
+    wanted = sys.argv[1:] or SUITES
+    for name in wanted:
+        try:
+            module = importlib.import_module(f"bench.bench_{name}")
+        except ModuleNotFoundError as e:
+            print(f"\n== {name}: not available ({e})")
+            continue
+        module.main()
+
+
+if __name__ == "__main__":
+    main()

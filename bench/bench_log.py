@@ -1,0 +1,155 @@
+"""Durable appends per second (SQLite and PostgreSQL) and proof latency in a 1,000,000-entry log."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bench._util import OUT, figure, header, mib, python_child
+from api.log_store import LogStore
+from api.service import new_record_id
+from notary.records import Record
+from tests.support.postgres import running_postgres
+
+BIG = 1_000_000
+NOW = "2026-11-23T00:01:03Z"
+
+
+def _records(n: int, start: int = 0) -> list[tuple[str, Record]]:
+    return [(new_record_id(), Record(submitter="bench", received_at=NOW, data={"i": start + i}))
+            for i in range(n)]
+
+
+def _fsync_latency(directory: str) -> float:
+    path = os.path.join(directory, "fsync.probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        start = time.perf_counter()
+        for _ in range(50):
+            os.write(fd, b"x" * 512)
+            os.fsync(fd)
+        return (time.perf_counter() - start) / 50
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
+def _appends(store: LogStore, label: str, sequential: int = 500) -> None:
+    recs = _records(sequential)
+    start = time.perf_counter()
+    for r in recs:
+        store.append(*r)
+    rate = sequential / (time.perf_counter() - start)
+    figure(f"{label}: single appends, 1 caller (1 commit each)", f"{rate:,.0f}/s")
+
+    n, threads = 16_000, 16
+    recs = _records(n)
+
+    def writer(k: int) -> None:
+        for r in recs[k::threads]:
+            store.append(*r)
+
+    workers = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    rate = n / (time.perf_counter() - start)
+    figure(f"{label}: single appends, 16 callers (group commit)", f"{rate:,.0f}/s",
+           "target >= 2,000/s on SQLite")
+
+    recs = _records(50_000)
+    start = time.perf_counter()
+    for k in range(0, len(recs), 1000):
+        store.append_many(recs[k : k + 1000])
+    rate = len(recs) / (time.perf_counter() - start)
+    figure(f"{label}: batched 1,000/txn, records incl. JCS encoding", f"{rate:,.0f}/s")
+
+    prepared = [(i, r, r.canonical()) for i, r in _records(50_000)]
+    start = time.perf_counter()
+    for k in range(0, len(prepared), 1000):
+        store.append_prepared(prepared[k : k + 1000])
+    rate = len(prepared) / (time.perf_counter() - start)
+    figure(f"{label}: batched 1,000/txn, pre-encoded entries", f"{rate:,.0f}/s",
+           "target >= 50,000/s on SQLite")
+
+
+_PROOF_CHILD = """
+import random, statistics, sys, time
+from api.log_store import LogStore
+from api.service import new_record_id
+from notary.merkle import verify_inclusion
+store = LogStore.open(sys.argv[1])
+size, root = store.state()
+rng = random.Random(7)
+lat = []
+for _ in range(3000):
+    i = rng.randrange(size)
+    t = time.perf_counter()
+    proof = store.inclusion_proof(i, size)
+    lat.append(time.perf_counter() - t)
+    verify_inclusion(store.get_nodes([(0, i)])[0], i, size, proof, root)
+lat.sort()
+print(size, statistics.median(lat), lat[int(len(lat) * 0.99)])
+"""
+
+
+def _filled_sqlite(n: int) -> str:
+    """A SQLite log of ``n`` entries under bench/out, built once and reused."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{OUT / f'log-{n}.db'}"
+    store = LogStore.open(url, sqlite_synchronous="NORMAL")
+    try:
+        have = store.size
+        for k in range(have, n, 20_000):
+            batch = [(i, r, r.canonical()) for i, r in _records(min(20_000, n - k), k)]
+            store.append_prepared(batch)
+        store.vacuum_analyze()
+    finally:
+        store.close()
+    return url
+
+
+def _proof_latency() -> None:
+    for n in (10_000, BIG):
+        url = _filled_sqlite(n)
+        _, rss, out = python_child(_PROOF_CHILD, url)
+        size, median, p99 = out.split()
+        figure(f"inclusion proof, SQLite log of {int(size):,} entries", f"{float(median) * 1e3:.3f} ms",
+               f"median (p99 {float(p99) * 1e3:.3f} ms; target < 1 ms); peak RSS {mib(rss)}")
+
+
+@contextmanager
+def _sqlite_store() -> Iterator[LogStore]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "appends.db"
+    for suffix in ("", "-wal", "-shm"):
+        (OUT / f"appends.db{suffix}").unlink(missing_ok=True)
+    store = LogStore.open(f"sqlite:///{path}")  # synchronous=FULL: every commit is fsynced
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def main() -> None:
+    header("Durable appends into the persistent log")
+    figure("fsync latency of this disk (bench/out)", f"{_fsync_latency(str(OUT)) * 1e3:.2f} ms",
+           "bounds one-commit-per-record rates")
+    with _sqlite_store() as store:
+        _appends(store, "SQLite WAL, synchronous=FULL")
+    with running_postgres() as pg:
+        if pg is None:
+            figure("PostgreSQL", "not installed")
+        else:
+            store = LogStore.open(pg.create_database("bench"))
+            try:
+                _appends(store, "PostgreSQL, synchronous_commit=on")
+            finally:
+                store.close()
+    header("Inclusion proofs served from the persistent log (3,000 random leaves)")
+    _proof_latency()
