@@ -135,3 +135,27 @@ class InvalidCidError(BlobStoreError, ValueError):
     """A string is not a CID Sunlight produces (CIDv1, base32, raw or dag-pb, sha2-256)."""
 
     code = "invalid_cid"
+
+
+class AnchorError(NotaryError):
+    """Anchoring a checkpoint on chain, or reading an anchor back, failed."""
+
+    code = "anchor_error"
+
+
+class ChainUnavailableError(AnchorError, ConnectionError):
+    """The Ethereum node cannot be reached. Anchoring retries by itself; records are still accepted."""
+
+    code = "chain_unavailable"
+
+
+class ContractRevertError(AnchorError):
+    """The EvidenceAnchor contract refused a call. ``error`` is the decoded custom error's name
+    (e.g. ``EvidenceAnchorInconsistentCheckpoint``) and ``args`` its arguments, when known."""
+
+    code = "contract_revert"
+
+    def __init__(self, message: str, *, error: str | None = None, args: tuple[object, ...] = ()) -> None:
+        self.error = error
+        self.error_args = args
+        super().__init__(message)

@@ -1,0 +1,144 @@
+"""Real Ethereum nodes for the anchor tests: anvil (from node_modules) and geth --dev (if built)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+GETH = Path(os.environ.get("SUNLIGHT_GETH", Path.home() / ".cache" / "sunlight" / "bin" / "geth"))
+
+#: anvil's well-known development keys (mnemonic "test test ... junk"): test chains only.
+ANVIL_KEYS = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rpc(url: str, method: str, *params: Any, timeout: float = 10) -> Any:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        reply = json.loads(r.read())
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"node exited with {proc.returncode}")
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            rpc(url, "eth_chainId", timeout=2)
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"node at {url} did not come up")
+
+
+@dataclass
+class Node:
+    """A node process on 127.0.0.1."""
+
+    kind: str
+    argv: list[str]
+    port: int
+    keys: list[str]
+    workdir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    log: Any = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Node:
+        self.log = (self.workdir / f"{self.kind}.log").open("ab")
+        self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
+        _wait_up(self.url, self.proc)
+        return self
+
+    def stop(self) -> None:
+        """Stop gracefully (anvil writes its --state file on SIGTERM... and SIGINT)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self.log:
+            self.log.close()
+
+    def call(self, method: str, *params: Any) -> Any:
+        return rpc(self.url, method, *params)
+
+
+def anvil_available() -> bool:
+    return ANVIL.is_file() and os.access(ANVIL, os.X_OK)
+
+
+def geth_available() -> bool:
+    return GETH.is_file() and os.access(GETH, os.X_OK)
+
+
+def anvil(workdir: Path, *extra: str, port: int | None = None) -> Node:
+    port = port or free_port()
+    argv = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337", *extra]
+    return Node("anvil", argv, port, list(ANVIL_KEYS), workdir)
+
+
+def geth_dev(workdir: Path) -> Node:
+    """geth --dev: instant sealing; its developer account funds a fresh key we control."""
+    port = free_port()
+    argv = [
+        str(GETH), "--dev", "--dev.period", "0", "--datadir", str(workdir / "geth"),
+        "--http", "--http.addr", "127.0.0.1", "--http.port", str(port),
+        "--http.api", "eth,net,web3,debug,txpool", "--nodiscover", "--maxpeers", "0",
+        "--port", "0", "--authrpc.port", str(free_port()), "--verbosity", "2",
+    ]
+    return Node("geth", argv, port, [], workdir)
+
+
+def fund_from_dev_account(node: Node, address: str, wei: int = 10**21) -> None:
+    dev = node.call("eth_accounts")[0]
+    tx = node.call("eth_sendTransaction", {"from": dev, "to": address, "value": hex(wei)})
+    deadline = time.monotonic() + 30
+    while node.call("eth_getTransactionReceipt", tx) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("funding transaction not mined")
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def running(node: Node) -> Iterator[Node]:
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+def which_node_modules() -> bool:
+    return (ROOT / "node_modules").is_dir() and shutil.which("node") is not None
