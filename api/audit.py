@@ -45,6 +45,16 @@ def audit_log(
     progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
     report = AuditReport()
+    tree = _audit_entries(log, report, progress)
+    _audit_state_and_nodes(log, tree, report)
+    _audit_checkpoints(log, tree, report, public_key)
+    return report
+
+
+def _audit_entries(
+    log: LogStore, report: AuditReport, progress: Callable[[int], None] | None
+) -> merkle.MerkleTree:
+    """Re-hash and re-parse every entry; return the tree the entries give."""
     found = report.findings.append
     tree = merkle.MerkleTree()
     heads: dict[str, str] = {}
@@ -53,18 +63,31 @@ def audit_log(
         report.entries += 1
         where = f"entry {stored.index} (record {stored.record_id})"
         if stored.index != expected:
-            found(Finding(where, f"index {stored.index} where {expected} was expected (gap or reorder)"))
+            found(
+                Finding(
+                    where, f"index {stored.index} where {expected} was expected (gap or reorder)"
+                )
+            )
         expected = stored.index + 1
         leaf = merkle.leaf_hash(stored.entry)
         if leaf != stored.leaf_hash:
-            found(Finding(where, f"entry hashes to {leaf.hex()}, stored leaf hash is {stored.leaf_hash.hex()}"))
+            found(
+                Finding(
+                    where,
+                    f"entry hashes to {leaf.hex()}, stored leaf hash is {stored.leaf_hash.hex()}",
+                )
+            )
         try:
             record = parse_record(stored.entry)
             if canonical_json(record.to_json()) != stored.entry:
                 found(Finding(where, "entry is not the canonical encoding of its record"))
             if record.project:
                 if record.prev != heads.get(record.project):
-                    found(Finding(where, f"prev {record.prev} breaks project {record.project}'s chain"))
+                    found(
+                        Finding(
+                            where, f"prev {record.prev} breaks project {record.project}'s chain"
+                        )
+                    )
                 heads[record.project] = leaf.hex()
         except NotaryError as e:
             found(Finding(where, f"entry is not a valid record: {e}"))
@@ -74,12 +97,21 @@ def audit_log(
             tree.append_leaf_hash(leaf)
         if progress and report.entries % 10000 == 0:
             progress(report.entries)
+    return tree
 
+
+def _audit_state_and_nodes(log: LogStore, tree: merkle.MerkleTree, report: AuditReport) -> None:
+    """The stored size, frontier and every subtree hash must be what the entries give."""
+    found = report.findings.append
     size, root = log.state()
     if size != tree.size:
         found(Finding("log_state", f"size {size}, but entries give {tree.size}"))
     elif root != tree.root():
-        found(Finding("log_state", f"frontier gives root {root.hex()}, entries give {tree.root().hex()}"))
+        found(
+            Finding(
+                "log_state", f"frontier gives root {root.hex()}, entries give {tree.root().hex()}"
+            )
+        )
 
     seen = 0
     wrong: set[tuple[int, int]] = set()
@@ -95,22 +127,34 @@ def audit_log(
         wrong.add((level, idx))
         if (level - 1, 2 * idx) in wrong or (level - 1, 2 * idx + 1) in wrong:
             continue  # a smaller subtree inside this one is already named
-        found(Finding(f"node ({level}, {idx})", f"entries {first}..{last} no longer give the hash "
-                      "the tree was built with: a row in that range was replaced, moved or reordered"))
+        found(
+            Finding(
+                f"node ({level}, {idx})",
+                f"entries {first}..{last} no longer give the hash "
+                "the tree was built with: a row in that range was replaced, moved or reordered",
+            )
+        )
     complete = sum(tree.size >> level for level in range(1, tree.size.bit_length()))
     if seen != complete:
         found(Finding("nodes", f"{complete - seen} complete subtree hashes are missing"))
 
+
+def _audit_checkpoints(
+    log: LogStore, tree: merkle.MerkleTree, report: AuditReport, public_key: bytes | None
+) -> None:
+    """Every signed checkpoint must match the entries' root at its size (and its signature)."""
+    found = report.findings.append
     for cp in log.iter_checkpoints():
         report.checkpoints += 1
         where = f"checkpoint {cp.tree_size}"
         if cp.tree_size > tree.size:
             found(Finding(where, "larger than the log"))
         elif tree.root(cp.tree_size).hex() != cp.root_hash:
-            found(Finding(where, "signed root differs from the entries' root: history was rewritten"))
+            found(
+                Finding(where, "signed root differs from the entries' root: history was rewritten")
+            )
         if public_key is not None:
             try:
                 verify_checkpoint(cp, public_key)
             except NotaryError as e:
                 found(Finding(where, str(e)))
-    return report

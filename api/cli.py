@@ -17,8 +17,8 @@ from api.service import Notary
 from api.settings import Settings
 from notary.bundle import ChainRootReader, parse_bundle, verify_bundle
 from notary.digests import digest_stream
-from notary.errors import NotaryError
-from notary.signing import parse_public_key
+from notary.errors import NotaryError, NotFoundError
+from notary.signing import Checkpoint, parse_public_key
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -30,7 +30,9 @@ err = Console(stderr=True)
 
 DataDir = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option("--data-dir", help="Data directory (default: SUNLIGHT_DATA_DIR or ./sunlight-data)."),
+    typer.Option(
+        "--data-dir", help="Data directory (default: SUNLIGHT_DATA_DIR or ./sunlight-data)."
+    ),
 ]
 
 
@@ -40,7 +42,10 @@ def _settings(data_dir: Path | None) -> Settings:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(), console=err,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TransferSpeedColumn(),
+        console=err,
         transient=True,
     )
 
@@ -92,7 +97,10 @@ def proof(
     notary = Notary.open(_settings(data_dir))
     try:
         stored = notary.log.get(record_id)
-        cp = notary.log.checkpoint() if notary.log.size else None
+        try:
+            cp: Checkpoint | None = notary.log.checkpoint()
+        except NotFoundError:
+            cp = None
         if cp is None or cp.tree_size <= stored.index:
             cp = notary.publish_checkpoint()
         text = json.dumps(notary.bundle(record_id, checkpoint=cp).to_json(), indent=2)
@@ -148,9 +156,15 @@ def verify(
         chain=chain,
     )
     if json_output:
-        print(json.dumps({"verified": report.verified, "checks": [c.to_json() for c in report.checks]}))
+        print(
+            json.dumps(
+                {"verified": report.verified, "checks": [c.to_json() for c in report.checks]}
+            )
+        )
     else:
-        _print_report(str(bundle), [(c.name, c.passed, c.detail) for c in report.checks], report.verified)
+        _print_report(
+            str(bundle), [(c.name, c.passed, c.detail) for c in report.checks], report.verified
+        )
     raise typer.Exit(0 if report.verified else 1)
 
 
@@ -159,7 +173,9 @@ def _chain_reader(rpc_url: str, bundle: object) -> ChainRootReader:
 
     anchor = getattr(bundle, "anchor", None)
     if anchor is None:
-        raise NotaryError("the bundle names no anchor: it was made before its checkpoint was anchored")
+        raise NotaryError(
+            "the bundle names no anchor: it was made before its checkpoint was anchored"
+        )
     reader: ChainRootReader = open_reader(rpc_url, anchor.contract)
     return reader
 
@@ -178,11 +194,15 @@ def audit(data_dir: DataDir = None) -> None:
         notary.close()
     for finding in report.findings:
         out.print(f"[red]TAMPERED[/] {finding}", highlight=False, soft_wrap=True)
-    summary = f"{report.entries} entries, {report.nodes} subtree hashes, {report.checkpoints} checkpoints"
+    summary = (
+        f"{report.entries} entries, {report.nodes} subtree hashes, {report.checkpoints} checkpoints"
+    )
     if report.ok:
         out.print(f"[green]audit passed[/]: {summary} recomputed, all match", soft_wrap=True)
     else:
-        out.print(f"[red]audit FAILED[/]: {len(report.findings)} findings in {summary}", soft_wrap=True)
+        out.print(
+            f"[red]audit FAILED[/]: {len(report.findings)} findings in {summary}", soft_wrap=True
+        )
         raise typer.Exit(1)
 
 

@@ -74,6 +74,7 @@ NODE_INDEX_BITS = 56
 def node_key(level: int, idx: int) -> int:
     return (level << NODE_INDEX_BITS) | idx
 
+
 project_heads = Table(
     "project_heads",
     metadata,

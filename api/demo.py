@@ -27,8 +27,11 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
     )
 
 
@@ -55,7 +58,9 @@ def _samples(folder: Path) -> list[tuple[Path, str, str]]:
     for name, text, stage in files:
         path = folder / name
         path.write_text(text, encoding="utf-8")
-        out.append((path, stage, "contract" if name.startswith("contract") else "acceptance_certificate"))
+        out.append(
+            (path, stage, "contract" if name.startswith("contract") else "acceptance_certificate")
+        )
     photo = folder / "north-culvert.png"
     photo.write_bytes(_png(64, 48, (90, 140, 60)))
     out.append((photo, "implementation", "site_photo"))
@@ -78,7 +83,9 @@ def run_demo(settings: Settings, console: Console) -> None:
                 highlight=False,
             )
         cp = notary.publish_checkpoint()
-        console.print(f"checkpoint: {cp.tree_size} entries, root {cp.root_hash[:16]}…", highlight=False)
+        console.print(
+            f"checkpoint: {cp.tree_size} entries, root {cp.root_hash[:16]}…", highlight=False
+        )
         bundles_dir = settings.data_dir / "demo" / "bundles"
         bundles_dir.mkdir(parents=True, exist_ok=True)
         all_ok = True
@@ -97,7 +104,7 @@ def run_demo(settings: Settings, console: Console) -> None:
                 highlight=False,
             )
         # Show that a changed file is caught.
-        tampered = samples[0][0].read_bytes().replace("486,000.00".encode(), "586,000.00".encode())
+        tampered = samples[0][0].read_bytes().replace(b"486,000.00", b"586,000.00")
         import io  # noqa: PLC0415
 
         report = verify_bundle(
@@ -105,7 +112,9 @@ def run_demo(settings: Settings, console: Console) -> None:
             file_digest=digest_stream(io.BytesIO(tampered)),
         )
         failed = ", ".join(f"{c.name}: {c.detail}" for c in report.failed())
-        console.print(f"a contract with its amount changed: [red]rejected[/] ({failed})", highlight=False)
+        console.print(
+            f"a contract with its amount changed: [red]rejected[/] ({failed})", highlight=False
+        )
         all_ok &= not report.verified
         audit = audit_log(notary.log, public_key=notary.key.public_key)
         console.print(

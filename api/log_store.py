@@ -81,11 +81,10 @@ class LogStore:
         self._postgres = engine.dialect.name == "postgresql"
         # Driver-level executemany: SQLAlchemy's per-row parameter handling costs more than SQLite.
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self._insert_entries = (
-            "INSERT INTO entries (idx, record_id, leaf_hash, entry, project, kind, content_sha256, "
-            f"content_cid, received_at) VALUES ({', '.join([mark] * 9)})"
-        )
-        self._insert_nodes = f"INSERT INTO nodes (key, hash) VALUES ({mark}, {mark})"
+        # Constant text with bound parameters: no value is ever formatted into the SQL.
+        columns = "idx, record_id, leaf_hash, entry, project, kind, content_sha256, content_cid, received_at"
+        self._insert_entries = f"INSERT INTO entries ({columns}) VALUES ({', '.join([mark] * 9)})"  # noqa: S608
+        self._insert_nodes = f"INSERT INTO nodes (key, hash) VALUES ({mark}, {mark})"  # noqa: S608
         self._group = threading.Condition()
         self._queue: list[_Pending] = []
         self._leading = False
@@ -145,7 +144,7 @@ class LogStore:
                         p.result = self.append_many([p.item])[0]
                     except NotaryError as one:
                         p.error = one
-        except BaseException as e:  # noqa: BLE001 - handed to every waiting caller
+        except BaseException as e:
             for p in batch:
                 p.error = e
         for p in batch:
@@ -159,7 +158,9 @@ class LogStore:
         head (an offline client's optimistic check); otherwise nothing is appended.
         """
         # Standalone records do not depend on the log's state: encode them before taking the lock.
-        return self.append_prepared([(i, r, None if r.project else r.canonical()) for i, r in items])
+        return self.append_prepared(
+            [(i, r, None if r.project else r.canonical()) for i, r in items]
+        )
 
     def append_prepared(
         self, items: Sequence[tuple[str, Record, bytes | None]]
@@ -186,10 +187,10 @@ class LogStore:
             existing = set(heads)
             entry_rows, node_rows, appended = [], [], []
             index = size
-            for record_id, record, encoded in items:
-                project, entry = record.project, encoded
+            for record_id, submitted, encoded in items:
+                project, record, entry = submitted.project, submitted, encoded
                 if project:
-                    record = _chain(record, heads.get(project))
+                    record = _chain(submitted, heads.get(project))
                     entry = record.canonical()
                 assert entry is not None
                 leaf = leaf_hash(entry)
@@ -199,16 +200,24 @@ class LogStore:
                 for (level, idx), h in frontier_append(frontier, index, leaf)[1:]:
                     node_rows.append((node_key(level, idx), h))
                 content = record.content
-                entry_rows.append((
-                    index, record_id, leaf, entry, project, record.kind,
-                    content.sha256 if content else None, content.cid if content else None,
-                    record.received_at,
-                ))
+                entry_rows.append(
+                    (
+                        index,
+                        record_id,
+                        leaf,
+                        entry,
+                        project,
+                        record.kind,
+                        content.sha256 if content else None,
+                        content.cid if content else None,
+                        record.received_at,
+                    )
+                )
                 appended.append(AppendedEntry(index, record_id, leaf, record))
                 index += 1
-            conn.exec_driver_sql(self._insert_entries, entry_rows)  # type: ignore[arg-type]
+            conn.exec_driver_sql(self._insert_entries, entry_rows)
             if node_rows:
-                conn.exec_driver_sql(self._insert_nodes, node_rows)  # type: ignore[arg-type]
+                conn.exec_driver_sql(self._insert_nodes, node_rows)
             self._save_heads(conn, heads, existing)
             conn.execute(
                 update(db.log_state)
@@ -231,7 +240,7 @@ class LogStore:
         rows = conn.execute(
             select(h.project, h.leaf_index, h.leaf_hash, h.count).where(h.project.in_(projects))
         )
-        return {r.project: (int(r.leaf_index), bytes(r.leaf_hash), int(r.count)) for r in rows}
+        return {p: (int(i), bytes(leaf), int(n)) for p, i, leaf, n in rows}
 
     @staticmethod
     def _save_heads(
@@ -304,7 +313,9 @@ class LogStore:
                 .order_by(e.idx)
                 .limit(limit)
             ).all()
-        return [StoredEntry(int(r.idx), r.record_id, bytes(r.leaf_hash), bytes(r.entry)) for r in rows]
+        return [
+            StoredEntry(int(r.idx), r.record_id, bytes(r.leaf_hash), bytes(r.entry)) for r in rows
+        ]
 
     def iter_entries(self, batch: int = 5000) -> Iterator[StoredEntry]:
         """Every stored entry in index order, read in batches (constant memory)."""
@@ -379,7 +390,9 @@ class LogStore:
             row = conn.execute(query).first()
         if row is None:
             raise NotFoundError(
-                "no checkpoint published yet" if tree_size is None else f"no checkpoint at {tree_size}"
+                "no checkpoint published yet"
+                if tree_size is None
+                else f"no checkpoint at {tree_size}"
             )
         return _checkpoint(row)
 

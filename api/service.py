@@ -77,7 +77,9 @@ class Notary:
         items = [(self._new_id(), Record.model_validate({**d, "received_at": now})) for d in drafts]
         appended = self.log.append_many(items)
         return [
-            Accepted(a.record_id, a, self.key.sign_receipt(a.index, a.leaf_hash, a.record.received_at))
+            Accepted(
+                a.record_id, a, self.key.sign_receipt(a.index, a.leaf_hash, a.record.received_at)
+            )
             for a in appended
         ]
 
@@ -90,7 +92,10 @@ class Notary:
             digest = digest_stream(f, sm3=self.settings.sm3)
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         content = Content(
-            sha256=digest.sha256, sm3=digest.sm3, size=digest.size, media_type=media_type,
+            sha256=digest.sha256,
+            sm3=digest.sm3,
+            size=digest.size,
+            media_type=media_type,
             name=path.name[:255],
         )
         draft = {"kind": "document", **fields, "submitter": submitter, "content": content}

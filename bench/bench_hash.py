@@ -33,15 +33,26 @@ def main() -> None:
     t_ours, rss, out = min(python_child(_HASH_CHILD, str(path), "sha256") for _ in range(3))
     assert out.split()[0] == ref_out.split()[0], "SHA-256 differs from sha256sum"
     figure("sha256sum", f"{SIZE / t_ref / 2**20:.0f} MiB/s")
-    figure("notary.digests SHA-256 (whole process)", f"{SIZE / t_ours / 2**20:.0f} MiB/s",
-           f"{t_ref / t_ours:.2f}x sha256sum (target >= 0.9x); peak RSS {mib(rss)} (target < 64 MiB)")
+    figure(
+        "notary.digests SHA-256 (whole process)",
+        f"{SIZE / t_ours / 2**20:.0f} MiB/s",
+        f"{t_ref / t_ours:.2f}x sha256sum (target >= 0.9x); peak RSS {mib(rss)} (target < 64 MiB)",
+    )
     if shutil.which("openssl"):
-        t_ossl, _, ossl_out = min(run_child(["openssl", "dgst", "-sm3", str(path)]) for _ in range(3))
+        t_ossl, _, ossl_out = min(
+            run_child(["openssl", "dgst", "-sm3", str(path)]) for _ in range(3)
+        )
         t_sm3, rss3, sm3_out = min(python_child(_SM3_ONLY_CHILD, str(path)) for _ in range(3))
         assert sm3_out.strip() == ossl_out.split("= ")[-1].strip(), "SM3 differs from openssl"
         t_both, rss_both, _ = min(python_child(_HASH_CHILD, str(path), "sm3") for _ in range(3))
         figure("openssl dgst -sm3", f"{SIZE / t_ossl / 2**20:.0f} MiB/s")
-        figure("SM3 (cryptography, streaming)", f"{SIZE / t_sm3 / 2**20:.0f} MiB/s",
-               f"{t_ossl / t_sm3:.2f}x openssl; peak RSS {mib(rss3)}")
-        figure("notary.digests SHA-256 + SM3 in one pass", f"{SIZE / t_both / 2**20:.0f} MiB/s",
-               f"peak RSS {mib(rss_both)}")
+        figure(
+            "SM3 (cryptography, streaming)",
+            f"{SIZE / t_sm3 / 2**20:.0f} MiB/s",
+            f"{t_ossl / t_sm3:.2f}x openssl; peak RSS {mib(rss3)}",
+        )
+        figure(
+            "notary.digests SHA-256 + SM3 in one pass",
+            f"{SIZE / t_both / 2**20:.0f} MiB/s",
+            f"peak RSS {mib(rss_both)}",
+        )

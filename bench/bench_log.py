@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bench._util import OUT, figure, header, mib, python_child
 from api.log_store import LogStore
 from api.service import new_record_id
+from bench._util import OUT, figure, header, mib, python_child
 from notary.records import Record
 from tests.support.postgres import running_postgres
 
@@ -19,8 +19,10 @@ NOW = "2026-11-23T00:01:03Z"
 
 
 def _records(n: int, start: int = 0) -> list[tuple[str, Record]]:
-    return [(new_record_id(), Record(submitter="bench", received_at=NOW, data={"i": start + i}))
-            for i in range(n)]
+    return [
+        (new_record_id(), Record(submitter="bench", received_at=NOW, data={"i": start + i}))
+        for i in range(n)
+    ]
 
 
 def _fsync_latency(directory: str) -> float:
@@ -59,8 +61,11 @@ def _appends(store: LogStore, label: str, sequential: int = 500) -> None:
     for w in workers:
         w.join()
     rate = n / (time.perf_counter() - start)
-    figure(f"{label}: single appends, 16 callers (group commit)", f"{rate:,.0f}/s",
-           "target >= 2,000/s on SQLite")
+    figure(
+        f"{label}: single appends, 16 callers (group commit)",
+        f"{rate:,.0f}/s",
+        "target >= 2,000/s on SQLite",
+    )
 
     recs = _records(50_000)
     start = time.perf_counter()
@@ -74,8 +79,11 @@ def _appends(store: LogStore, label: str, sequential: int = 500) -> None:
     for k in range(0, len(prepared), 1000):
         store.append_prepared(prepared[k : k + 1000])
     rate = len(prepared) / (time.perf_counter() - start)
-    figure(f"{label}: batched 1,000/txn, pre-encoded entries", f"{rate:,.0f}/s",
-           "target >= 50,000/s on SQLite")
+    figure(
+        f"{label}: batched 1,000/txn, pre-encoded entries",
+        f"{rate:,.0f}/s",
+        "target >= 50,000/s on SQLite",
+    )
 
 
 _PROOF_CHILD = """
@@ -119,8 +127,11 @@ def _proof_latency() -> None:
         url = _filled_sqlite(n)
         _, rss, out = python_child(_PROOF_CHILD, url)
         size, median, p99 = out.split()
-        figure(f"inclusion proof, SQLite log of {int(size):,} entries", f"{float(median) * 1e3:.3f} ms",
-               f"median (p99 {float(p99) * 1e3:.3f} ms; target < 1 ms); peak RSS {mib(rss)}")
+        figure(
+            f"inclusion proof, SQLite log of {int(size):,} entries",
+            f"{float(median) * 1e3:.3f} ms",
+            f"median (p99 {float(p99) * 1e3:.3f} ms; target < 1 ms); peak RSS {mib(rss)}",
+        )
 
 
 @contextmanager
@@ -138,8 +149,11 @@ def _sqlite_store() -> Iterator[LogStore]:
 
 def main() -> None:
     header("Durable appends into the persistent log")
-    figure("fsync latency of this disk (bench/out)", f"{_fsync_latency(str(OUT)) * 1e3:.2f} ms",
-           "bounds one-commit-per-record rates")
+    figure(
+        "fsync latency of this disk (bench/out)",
+        f"{_fsync_latency(str(OUT)) * 1e3:.2f} ms",
+        "bounds one-commit-per-record rates",
+    )
     with _sqlite_store() as store:
         _appends(store, "SQLite WAL, synchronous=FULL")
     with running_postgres() as pg:

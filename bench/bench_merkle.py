@@ -34,8 +34,11 @@ def main() -> None:
 
     t_ours = best_of(3, ours)
     figure("hashlib lower bound (2n-1 sha256 calls)", f"{t_bound:.3f} s")
-    figure("notary.merkle MerkleTree.extend + root", f"{t_ours:.3f} s",
-           f"{t_ours / t_bound:.2f}x the bound (target <= 2x)")
+    figure(
+        "notary.merkle MerkleTree.extend + root",
+        f"{t_ours:.3f} s",
+        f"{t_ours / t_bound:.2f}x the bound (target <= 2x)",
+    )
 
     def ours_append() -> None:
         tree = MerkleTree()
@@ -44,8 +47,11 @@ def main() -> None:
         roots.append(tree.root())
 
     t_append = timed(ours_append)
-    figure("notary.merkle MerkleTree.append one by one + root", f"{t_append:.3f} s",
-           f"{t_append / t_bound:.2f}x the bound")
+    figure(
+        "notary.merkle MerkleTree.append one by one + root",
+        f"{t_append:.3f} s",
+        f"{t_append / t_bound:.2f}x the bound",
+    )
     try:
         import pymerkle  # noqa: PLC0415
     except ImportError:
@@ -60,6 +66,9 @@ def main() -> None:
 
     t_theirs = timed(theirs)
     assert len(set(roots)) == 1, "pymerkle and notary.merkle disagree on the root"
-    figure(f"pymerkle {pymerkle.__version__ if hasattr(pymerkle, '__version__') else ''} "
-           "InmemoryTree.append_entry + root", f"{t_theirs:.3f} s",
-           f"ours (extend) is {t_theirs / t_ours:.1f}x faster; same root")
+    figure(
+        f"pymerkle {pymerkle.__version__ if hasattr(pymerkle, '__version__') else ''} "
+        "InmemoryTree.append_entry + root",
+        f"{t_theirs:.3f} s",
+        f"ours (extend) is {t_theirs / t_ours:.1f}x faster; same root",
+    )

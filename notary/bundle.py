@@ -59,7 +59,9 @@ class Anchor(BaseModel):
 
 
 class ProofBundle(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")  # newer optional fields are kept readable
+    model_config = ConfigDict(
+        frozen=True, extra="ignore"
+    )  # newer optional fields are kept readable
 
     format: Literal["sunlight-proof/1"]
     record: dict[str, Any]
@@ -99,7 +101,9 @@ class VerificationReport:
     def verified(self) -> bool:
         """True when no check failed and the essential ones (leaf and inclusion) passed."""
         passed = {c.name for c in self.checks if c.passed}
-        return all(c.passed is not False for c in self.checks) and {"leaf_hash", "inclusion"} <= passed
+        return (
+            all(c.passed is not False for c in self.checks) and {"leaf_hash", "inclusion"} <= passed
+        )
 
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.passed is False]
@@ -195,7 +199,11 @@ def verify_bundle(
             checks.append(Check("leaf_hash", True, "SHA-256(0x00 ‖ JCS(record)) matches"))
         else:
             checks.append(
-                Check("leaf_hash", False, f"record hashes to {leaf.hex()}, bundle says {bundle.leaf_hash}")
+                Check(
+                    "leaf_hash",
+                    False,
+                    f"record hashes to {leaf.hex()}, bundle says {bundle.leaf_hash}",
+                )
             )
 
     if file_digest is not None:
@@ -232,18 +240,26 @@ def _check_file(record: Any, digest: ContentDigest) -> Check:
     if content is None:
         return Check("file", False, "the record notarizes no file")
     if content.sha256 != digest.sha256:
-        return Check("file", False, f"file SHA-256 {digest.sha256} differs from the record's {content.sha256}")
+        return Check(
+            "file",
+            False,
+            f"file SHA-256 {digest.sha256} differs from the record's {content.sha256}",
+        )
     if content.size != digest.size:
         return Check("file", False, f"file has {digest.size} bytes, the record says {content.size}")
     if content.sm3 and digest.sm3 and content.sm3 != digest.sm3:
-        return Check("file", False, f"file SM3 {digest.sm3} differs from the record's {content.sm3}")
+        return Check(
+            "file", False, f"file SM3 {digest.sm3} differs from the record's {content.sm3}"
+        )
     return Check("file", True, "the file's digests match the record")
 
 
 def _check_anchor(bundle: ProofBundle, chain: ChainRootReader | None) -> Check:
     cp = bundle.checkpoint
     if chain is None:
-        where = "no chain to read" if bundle.anchor is None else f"anchored in {bundle.anchor.tx_hash}"
+        where = (
+            "no chain to read" if bundle.anchor is None else f"anchored in {bundle.anchor.tx_hash}"
+        )
         return Check("anchor", None, f"not checked against the chain ({where})")
     try:
         root = chain.root_at(cp.tree_size)

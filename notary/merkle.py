@@ -136,9 +136,7 @@ def _consistency_ranges(size1: int, size2: int) -> list[tuple[int, int]]:
     return outer if complete_subtree else [(begin, end), *outer]
 
 
-def frontier_append(
-    frontier: list[bytes], size: int, leaf: bytes
-) -> list[tuple[NodeId, bytes]]:
+def frontier_append(frontier: list[bytes], size: int, leaf: bytes) -> list[tuple[NodeId, bytes]]:
     """Append leaf hash ``leaf`` as index ``size`` to a log whose frontier is ``frontier``.
 
     The frontier is the hashes of ``range_nodes(0, size)``, left to right; it is updated in place.
@@ -269,7 +267,10 @@ class MerkleTree:
             if start + 1 >= len(below):
                 break
             above.extend(
-                [sha(b"\x01" + below[i] + below[i + 1]).digest() for i in range(start, len(below) - 1, 2)]
+                [
+                    sha(b"\x01" + below[i] + below[i + 1]).digest()
+                    for i in range(start, len(below) - 1, 2)
+                ]
             )
             level += 1
         while len(levels) > 1 and not levels[-1]:
@@ -413,6 +414,10 @@ def verify_consistency(
     if sn != 0:
         raise MalformedProofError("consistency proof is too short")
     if fr != first:
-        raise RootMismatchError(f"consistency proof leads to old root {fr.hex()}, expected {first.hex()}")
+        raise RootMismatchError(
+            f"consistency proof leads to old root {fr.hex()}, expected {first.hex()}"
+        )
     if sr != second:
-        raise RootMismatchError(f"consistency proof leads to new root {sr.hex()}, expected {second.hex()}")
+        raise RootMismatchError(
+            f"consistency proof leads to new root {sr.hex()}, expected {second.hex()}"
+        )

@@ -60,7 +60,10 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._
 ProjectCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
 MediaType = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$"
+    ),
 ]
 Cid = Annotated[str, StringConstraints(pattern=r"^b[a-z2-7]{1,127}$")]
 
@@ -82,11 +85,15 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
         return
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
-            raise RecordError("integers must be within ±(2**53 - 1) to be exact in JSON", field=path)
+            raise RecordError(
+                "integers must be within ±(2**53 - 1) to be exact in JSON", field=path
+            )
         return
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise RecordError("numbers must be finite", field=path)
+        # JCS writes integral floats below 1e21 as integers: bound them like integers so every
+        # canonical entry parses back to the record it came from.
+        if not math.isfinite(value) or abs(value) > 2**53 - 1:
+            raise RecordError("numbers must be finite and within ±(2**53 - 1)", field=path)
         return
     if isinstance(value, list):
         for i, v in enumerate(value):

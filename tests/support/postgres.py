@@ -59,7 +59,9 @@ class PostgresServer:
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=200 "
             "-c fsync=on -c synchronous_commit=on"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.base / "log"), "-w", "start")
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.base / "log"), "-w", "start"
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
@@ -72,8 +74,9 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
@@ -94,7 +97,9 @@ def running_postgres() -> Iterator[PostgresServer | None]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(psycopg.OperationalError):
-            psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres").close()
+            psycopg.connect(
+                f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres"
+            ).close()
             break
         time.sleep(0.2)
     try:

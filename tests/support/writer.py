@@ -21,7 +21,9 @@ def main() -> None:
         for i in range(count):
             project = f"{prefix}-P{i % 3}" if i % 2 else None
             accepted = notary.submit({"submitter": prefix, "project": project, "data": {"i": i}})
-            print(json.dumps({"id": accepted.record_id, **accepted.receipt.model_dump()}), flush=True)
+            print(
+                json.dumps({"id": accepted.record_id, **accepted.receipt.model_dump()}), flush=True
+            )
     finally:
         notary.close()
 

@@ -46,7 +46,8 @@ def inclusion_cases() -> dict[str, dict[str, object]]:
         cases = {"happy-path": v}
         for i, p in enumerate(v["proof"]):
             cases[f"modified-proof[{i}]-bit-@{(7 * i + 3) % 256}"] = {
-                **v, "proof": [*v["proof"][:i], _flip(p, (7 * i + 3) % 256), *v["proof"][i + 1 :]]
+                **v,
+                "proof": [*v["proof"][:i], _flip(p, (7 * i + 3) % 256), *v["proof"][i + 1 :]],
             }
         cases["leafHash-bit-@0"] = {**v, "leafHash": _flip(v["leafHash"], 0)}
         cases["root-bit-@255"] = {**v, "root": _flip(v["root"], 255)}
@@ -62,7 +63,9 @@ def inclusion_cases() -> dict[str, dict[str, object]]:
         cases["root-empty"] = {**v, "root": ""}
         if v["proof"]:
             cases["proof-truncated"] = {**v, "proof": v["proof"][:-1]}
-            cases["proof-reversed"] = {**v, "proof": v["proof"][::-1]} if len(v["proof"]) > 1 else None
+            cases["proof-reversed"] = (
+                {**v, "proof": v["proof"][::-1]} if len(v["proof"]) > 1 else None
+            )
             cases["proof-empty"] = {**v, "proof": []}
         for k, c in cases.items():
             if c is not None and not (k == "proof-reversed" and c["proof"] == v["proof"]):
@@ -85,7 +88,8 @@ def consistency_cases() -> dict[str, dict[str, object]]:
         cases = {"happy-path": v}
         for i, p in enumerate(v["proof"]):
             cases[f"modified-proof[{i}]-bit-@{(5 * i + 1) % 256}"] = {
-                **v, "proof": [*v["proof"][:i], _flip(p, (5 * i + 1) % 256), *v["proof"][i + 1 :]]
+                **v,
+                "proof": [*v["proof"][:i], _flip(p, (5 * i + 1) % 256), *v["proof"][i + 1 :]],
             }
         cases["root1-bit-@0"] = {**v, "root1": _flip(v["root1"], 0)}
         cases["root2-bit-@128"] = {**v, "root2": _flip(v["root2"], 128)}
@@ -112,11 +116,21 @@ def _still_valid(kind: str, c: dict[str, object]) -> bool:
 
     try:
         if kind == "inclusion":
-            verify_inclusion(h(c["leafHash"]), c["leafIdx"], c["treeSize"],  # type: ignore[arg-type]
-                             [h(p) for p in c["proof"]], h(c["root"]))  # type: ignore[attr-defined]
+            verify_inclusion(
+                h(c["leafHash"]),
+                c["leafIdx"],
+                c["treeSize"],  # type: ignore[arg-type]
+                [h(p) for p in c["proof"]],
+                h(c["root"]),
+            )  # type: ignore[attr-defined]
         else:
-            verify_consistency(c["size1"], c["size2"], h(c["root1"]), h(c["root2"]),  # type: ignore[arg-type]
-                               [h(p) for p in c["proof"]])  # type: ignore[attr-defined]
+            verify_consistency(
+                c["size1"],
+                c["size2"],
+                h(c["root1"]),
+                h(c["root2"]),  # type: ignore[arg-type]
+                [h(p) for p in c["proof"]],
+            )  # type: ignore[attr-defined]
     except VerificationError:
         return False
     return True

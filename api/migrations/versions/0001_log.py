@@ -19,7 +19,9 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("frontier", sa.LargeBinary, nullable=False),
     )
-    op.execute(sa.text("INSERT INTO log_state (id, size, frontier) VALUES (1, 0, :f)").bindparams(f=b""))
+    op.execute(
+        sa.text("INSERT INTO log_state (id, size, frontier) VALUES (1, 0, :f)").bindparams(f=b"")
+    )
     op.create_table(
         "entries",
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),

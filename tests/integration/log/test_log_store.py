@@ -103,7 +103,7 @@ def test_concurrent_threads_get_gap_free_indices(log: LogStore):
         try:
             for i in range(60):
                 log.append(f"t{t}-{i}", rec(i, f"P{t % 3}"))
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]

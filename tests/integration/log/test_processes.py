@@ -23,14 +23,21 @@ def _env(url: str) -> dict[str, str]:
 def _writer(data_dir: Path, url: str, count: int, prefix: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.support.writer", str(data_dir), str(count), prefix],
-        env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=_env(url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
 
 
 def _audit(data_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SUNLIGHT), "audit", "--data-dir", str(data_dir)],
-        env=_env(url), capture_output=True, text=True, timeout=600,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -55,7 +62,8 @@ def test_eight_processes_append_2000_each_without_gap_or_duplicate(postgres_url,
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_killed_writer_loses_no_acknowledged_record(backend, tmp_path, request):
     url = (
-        f"sqlite:///{tmp_path / 'log.db'}" if backend == "sqlite"
+        f"sqlite:///{tmp_path / 'log.db'}"
+        if backend == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
     LogStore.open(url).close()

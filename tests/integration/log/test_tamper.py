@@ -19,7 +19,9 @@ def filled(db_url, tmp_path):
     settings = Settings(data_dir=tmp_path, database_url=db_url)
     notary = Notary.open(settings)
     for i in range(12):
-        notary.submit({"submitter": "clerk", "project": "XQ-7" if i % 2 else None, "data": {"amount": i}})
+        notary.submit(
+            {"submitter": "clerk", "project": "XQ-7" if i % 2 else None, "data": {"amount": i}}
+        )
     notary.publish_checkpoint()
     yield notary, db_url, tmp_path
     notary.close()
@@ -27,8 +29,13 @@ def filled(db_url, tmp_path):
 
 def _audit(data_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SUNLIGHT_DATABASE_URL": url}
-    return subprocess.run([str(SUNLIGHT), "audit", "--data-dir", str(data_dir)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(SUNLIGHT), "audit", "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _sql(notary: Notary, statement: str, **params) -> None:
@@ -37,7 +44,7 @@ def _sql(notary: Notary, statement: str, **params) -> None:
 
 
 def test_a_clean_log_passes(filled):
-    notary, url, data_dir = filled
+    _, url, data_dir = filled
     result = _audit(data_dir, url)
     assert result.returncode == 0 and "audit passed: 12 entries" in result.stdout
 
@@ -56,7 +63,12 @@ def test_an_entry_rewritten_with_its_leaf_hash_is_still_caught(filled):
     from notary.merkle import leaf_hash
 
     entry = notary.log.get_by_index(4).entry.replace(b'"amount":4', b'"amount":0')
-    _sql(notary, "UPDATE entries SET entry = :e, leaf_hash = :h WHERE idx = 4", e=entry, h=leaf_hash(entry))
+    _sql(
+        notary,
+        "UPDATE entries SET entry = :e, leaf_hash = :h WHERE idx = 4",
+        e=entry,
+        h=leaf_hash(entry),
+    )
     result = _audit(data_dir, url)
     assert result.returncode == 1
     assert "node (1, 2): entries 4..5 no longer give the hash" in result.stdout

@@ -11,10 +11,19 @@ from notary.errors import MalformedProofError, RootMismatchError, VerificationEr
 from tests.support import reference_merkle as ref
 
 # Certificate Transparency's test leaves and roots (RFC 6962 reference implementation tests).
-CT_LEAVES = [bytes.fromhex(x) for x in (
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f",
-)]
+CT_LEAVES = [
+    bytes.fromhex(x)
+    for x in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
+]
 CT_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -29,27 +38,63 @@ CT_ROOTS = [
 # (leaf index, tree size, path) from CT's merkle_tree_test.
 CT_INCLUSION = [
     (0, 1, []),
-    (0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    (
+        0,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        5,
+        8,
+        [
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
     (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-    (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    (
+        1,
+        5,
+        [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ]
 CT_CONSISTENCY = [
     (1, 1, []),
-    (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    (
+        1,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ]
 
 
@@ -63,8 +108,11 @@ def ct_tree() -> merkle.MerkleTree:
 
 def test_hashes_are_domain_separated():
     assert merkle.leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
-    assert merkle.node_hash(b"a" * 32, b"b" * 32) == hashlib.sha256(b"\x01" + b"a" * 32 + b"b" * 32).digest()
-    assert merkle.EMPTY_ROOT == hashlib.sha256(b"").digest()
+    assert (
+        merkle.node_hash(b"a" * 32, b"b" * 32)
+        == hashlib.sha256(b"\x01" + b"a" * 32 + b"b" * 32).digest()
+    )
+    assert hashlib.sha256(b"").digest() == merkle.EMPTY_ROOT
 
 
 @pytest.mark.parametrize("size", range(9))
@@ -83,7 +131,9 @@ def test_append_returns_index_and_size_grows():
 def test_ct_inclusion(ct_tree, index, size, expected):
     proof = ct_tree.inclusion_proof(index, size)
     assert [p.hex() for p in proof] == expected
-    merkle.verify_inclusion(merkle.leaf_hash(CT_LEAVES[index]), index, size, proof, ct_tree.root(size))
+    merkle.verify_inclusion(
+        merkle.leaf_hash(CT_LEAVES[index]), index, size, proof, ct_tree.root(size)
+    )
 
 
 @pytest.mark.parametrize(("size1", "size2", "expected"), CT_CONSISTENCY)
@@ -114,7 +164,9 @@ def test_exhaustive_small_trees_match_reference():
             assert tree.inclusion_proof(m, n) == ref.path(m, entries[:n])
         for m in range(n + 1):
             assert tree.consistency_proof(m, n) == ref.proof(m, entries[:n])
-            merkle.verify_consistency(m, n, tree.root(m), tree.root(n), tree.consistency_proof(m, n))
+            merkle.verify_consistency(
+                m, n, tree.root(m), tree.root(n), tree.consistency_proof(m, n)
+            )
 
 
 def test_proof_requests_out_of_range_are_refused(ct_tree):
@@ -181,16 +233,29 @@ def test_every_consistency_proof_verifies_and_every_bit_flip_fails(entries, data
 
 
 anything = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5), st.binary(max_size=40),
-    st.lists(st.binary(max_size=40), max_size=70), st.lists(st.text(max_size=3), max_size=3),
-    st.integers(min_value=2**63, max_value=2**70), st.just(b"\x00" * 32),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.binary(max_size=40),
+    st.lists(st.binary(max_size=40), max_size=70),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.integers(min_value=2**63, max_value=2**70),
+    st.just(b"\x00" * 32),
 )
 hashes = st.one_of(st.binary(min_size=32, max_size=32), anything)
 sizes = st.one_of(st.integers(-5, 2**65), anything)
 
 
 @settings(max_examples=1500, deadline=None)
-@given(leaf=hashes, index=sizes, size=sizes, proof=st.one_of(st.lists(hashes, max_size=70), anything), root=hashes)
+@given(
+    leaf=hashes,
+    index=sizes,
+    size=sizes,
+    proof=st.one_of(st.lists(hashes, max_size=70), anything),
+    root=hashes,
+)
 def test_verify_inclusion_raises_only_verification_errors(leaf, index, size, proof, root):
     try:
         merkle.verify_inclusion(leaf, index, size, proof, root)
@@ -199,8 +264,13 @@ def test_verify_inclusion_raises_only_verification_errors(leaf, index, size, pro
 
 
 @settings(max_examples=1500, deadline=None)
-@given(size1=sizes, size2=sizes, root1=hashes, root2=hashes,
-       proof=st.one_of(st.lists(hashes, max_size=70), anything))
+@given(
+    size1=sizes,
+    size2=sizes,
+    root1=hashes,
+    root2=hashes,
+    proof=st.one_of(st.lists(hashes, max_size=70), anything),
+)
 def test_verify_consistency_raises_only_verification_errors(size1, size2, root1, root2, proof):
     try:
         merkle.verify_consistency(size1, size2, root1, root2, proof)

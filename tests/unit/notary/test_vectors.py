@@ -24,9 +24,17 @@ def _hex(value: str) -> bytes:
         return value.encode()  # not hex: the verifier must still refuse it cleanly
 
 
-@pytest.mark.parametrize(("name", "v"), _load("inclusion"), ids=lambda x: x if isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    ("name", "v"), _load("inclusion"), ids=lambda x: x if isinstance(x, str) else ""
+)
 def test_inclusion_vector(name, v):
-    args = (_hex(v["leafHash"]), v["leafIdx"], v["treeSize"], [_hex(p) for p in v["proof"]], _hex(v["root"]))
+    args = (
+        _hex(v["leafHash"]),
+        v["leafIdx"],
+        v["treeSize"],
+        [_hex(p) for p in v["proof"]],
+        _hex(v["root"]),
+    )
     if v["want"] == "ok":
         merkle.verify_inclusion(*args)
     else:
@@ -34,9 +42,17 @@ def test_inclusion_vector(name, v):
             merkle.verify_inclusion(*args)
 
 
-@pytest.mark.parametrize(("name", "v"), _load("consistency"), ids=lambda x: x if isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    ("name", "v"), _load("consistency"), ids=lambda x: x if isinstance(x, str) else ""
+)
 def test_consistency_vector(name, v):
-    args = (v["size1"], v["size2"], _hex(v["root1"]), _hex(v["root2"]), [_hex(p) for p in v["proof"]])
+    args = (
+        v["size1"],
+        v["size2"],
+        _hex(v["root1"]),
+        _hex(v["root2"]),
+        [_hex(p) for p in v["proof"]],
+    )
     if v["want"] == "ok":
         merkle.verify_consistency(*args)
     else:

@@ -1,0 +1,120 @@
+"""The sunlight command line as a user runs it: stamp, proof, verify, audit, demo."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
+
+
+def run(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUNLIGHT_")}
+    result = subprocess.run(
+        [SUNLIGHT, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "SUNLIGHT_DATA_DIR": str(data_dir), "COLUMNS": "200"},
+    )
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def stamped(tmp_path):
+    files = []
+    for i, body in enumerate([b"contract v1", b"\x89PNG fake photo" * 1000, b""]):
+        path = tmp_path / f"file{i}.bin"
+        path.write_bytes(body)
+        files.append(path)
+    data = tmp_path / "data"
+    result = run(
+        "stamp",
+        *map(str, files),
+        "--project",
+        "XQ-2026-0001",
+        "--stage",
+        "implementation",
+        data_dir=data,
+    )
+    receipts = [json.loads(line) for line in result.stdout.splitlines()]
+    return data, files, receipts
+
+
+def test_stamp_prints_one_signed_receipt_per_file(stamped):
+    data, _, receipts = stamped
+    assert [r["leaf_index"] for r in receipts] == [0, 1, 2]
+    assert {r["log_id"] for r in receipts} == {receipts[0]["log_id"]}
+    key = data / "notary_key.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_proof_then_offline_verify_with_the_file(stamped, tmp_path):
+    data, files, receipts = stamped
+    bundle = tmp_path / "b.json"
+    run("proof", receipts[1]["id"], "-o", str(bundle), data_dir=data)
+    ok = run("verify", str(bundle), "--file", str(files[1]), "--json", data_dir=data)
+    report = json.loads(ok.stdout)
+    assert report["verified"] is True
+    assert {c["check"] for c in report["checks"] if c["passed"]} >= {
+        "leaf_hash",
+        "inclusion",
+        "file",
+        "checkpoint_signature",
+    }
+
+    changed = tmp_path / "changed.bin"
+    changed.write_bytes(files[1].read_bytes() + b"!")
+    bad = run("verify", str(bundle), "--file", str(changed), data_dir=data, check=False)
+    assert bad.returncode == 1 and "NOT VERIFIED" in bad.stdout and "FAILED" in bad.stdout
+
+    tampered = json.loads(bundle.read_text())
+    tampered["record"]["content"]["size"] += 1
+    bundle.write_text(json.dumps(tampered))
+    bad = run("verify", str(bundle), "--json", data_dir=data, check=False)
+    assert bad.returncode == 1
+    assert {c["check"] for c in json.loads(bad.stdout)["checks"] if c["passed"] is False} == {
+        "leaf_hash",
+        "inclusion",
+    }
+
+
+def test_verify_refuses_garbage_with_a_clear_error(tmp_path):
+    garbage = tmp_path / "g.json"
+    garbage.write_text('{"format": "sunlight-proof/1", "record": 5}')
+    result = run("verify", str(garbage), data_dir=tmp_path, check=False)
+    assert (
+        result.returncode == 2
+        and "MalformedProofError" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_audit_passes_on_an_untouched_log(stamped):
+    data, _, _ = stamped
+    assert "audit passed: 3 entries" in run("audit", data_dir=data).stdout
+
+
+def test_unknown_record_is_a_clear_error(stamped):
+    data, _, _ = stamped
+    result = run("proof", "0" * 32, data_dir=data, check=False)
+    assert result.returncode == 2 and "no record with id" in result.stderr
+
+
+def test_a_key_file_readable_by_others_is_refused(stamped, tmp_path):
+    data, files, _ = stamped
+    (data / "notary_key.pem").chmod(0o644)
+    result = run("stamp", str(files[0]), data_dir=data, check=False)
+    assert result.returncode == 2 and "chmod 600" in result.stderr
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    result = run("demo", "--data-dir", str(tmp_path / "demo"), data_dir=tmp_path)
+    assert "demo complete" in result.stdout
+    assert result.stdout.count("VERIFIED") >= 3 and "rejected" in result.stdout

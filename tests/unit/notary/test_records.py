@@ -1,0 +1,176 @@
+"""Record validation, canonical encoding, content digests and party signatures."""
+
+import base64
+import hashlib
+import io
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notary.digests import digest_stream
+from notary.errors import RecordError, SignatureError
+from notary.records import (
+    MAX_DATA_BYTES,
+    Record,
+    RecordSignature,
+    parse_record,
+    signing_payload,
+    verify_record_signature,
+)
+
+BASE = {"submitter": "township-01", "received_at": "2026-11-23T00:01:03Z"}
+PHOTO = {
+    **BASE,
+    "project": "XQ-2026-0042",
+    "stage": "implementation",
+    "kind": "site_photo",
+    "content": {
+        "sha256": "ab" * 32,
+        "size": 48213,
+        "media_type": "image/jpeg",
+        "name": "north-culvert.jpg",
+    },
+    "data": {"gps": {"lat": 30.27, "lon": 120.15, "accuracy_m": 8}},
+    "client_time": "2026-11-23T08:01:02+08:00",
+}
+
+
+def test_a_full_record_round_trips_through_its_canonical_form():
+    record = parse_record(PHOTO)
+    entry = record.canonical()
+    assert parse_record(entry) == record
+    assert entry == json.dumps(json.loads(entry), sort_keys=True, separators=(",", ":")).encode()
+    assert b'"v":1' in entry and b'"prev":null' in entry
+
+
+def test_canonical_encoding_is_rfc8785():
+    record = parse_record({**BASE, "data": {"b": 1.0, "a": "é", "c": 1e-7, "d": [True, None]}})
+    assert b'"data":{"a":"\xc3\xa9","b":1,"c":1e-7,"d":[true,null]}' in record.canonical()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"extra": 1}, "extra"),
+        ({"v": 2}, "v"),
+        ({"project": "../etc"}, "project"),
+        ({"stage": "building"}, "stage"),
+        ({"kind": "Site Photo"}, "kind"),
+        ({"content": {"sha256": "AB" * 32, "size": 1}}, "content.sha256"),
+        ({"content": {"sha256": "ab" * 32, "size": -1}}, "content.size"),
+        ({"content": {"sha256": "ab" * 32, "size": "12"}}, "content.size"),
+        ({"content": {"sha256": "ab" * 32, "size": 1, "cid": "Qm123"}}, "content.cid"),
+        ({"content": {"sha256": "ab" * 32, "size": 1, "color": "red"}}, "content.color"),
+        ({"received_at": "2026-11-23 00:01:03"}, "received_at"),
+        ({"received_at": "2026-11-23T08:01:03+08:00"}, "received_at"),
+        ({"client_time": "yesterday"}, "client_time"),
+        ({"prev": "zz" * 32}, "prev"),
+        ({"submitter": ""}, "submitter"),
+        (
+            {"signatures": [{"party": "a", "alg": "rsa", "key_id": "k", "sig": "AA=="}]},
+            "signatures.0.alg",
+        ),
+        (
+            {"signatures": [{"party": "a", "alg": "ed25519", "key_id": "k", "sig": "not base64!"}]},
+            "signatures.0.sig",
+        ),
+        (
+            {"signatures": [{"party": "a", "alg": "ed25519", "key_id": "k", "sig": "AAAA"}]},
+            "signatures.0.sig",
+        ),
+    ],
+)
+def test_invalid_fields_are_named(change, field):
+    with pytest.raises(RecordError) as e:
+        parse_record({**PHOTO, **change})
+    assert e.value.field == field
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"x": float("nan")},
+        {"x": 2**60},
+        {"x": 9007199254740992.0},
+        {"x": "a" * (MAX_DATA_BYTES + 1)},
+        {"x": object()},
+    ],
+)
+def test_data_must_be_bounded_exact_json(data):
+    with pytest.raises(RecordError, match="data"):
+        parse_record({**BASE, "data": data})
+
+
+def test_data_nesting_is_bounded():
+    deep: dict = {}
+    cursor = deep
+    for _ in range(40):
+        cursor["d"] = {}
+        cursor = cursor["d"]
+    with pytest.raises(RecordError, match="nested deeper"):
+        parse_record({**BASE, "data": deep})
+
+
+@pytest.mark.parametrize("text", [b"", b"[]", b"{", b"\xff\xfe", b"1" * 300_000])
+def test_garbage_entries_are_record_errors(text):
+    with pytest.raises(RecordError):
+        parse_record(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+        max_leaves=12,
+    )
+)
+def test_any_json_either_parses_or_is_a_record_error(value):
+    try:
+        record = parse_record({**BASE, "data": {"v": value}})
+    except RecordError:
+        return
+    assert parse_record(record.canonical()) == record
+
+
+def test_digests_stream_sha256_and_sm3():
+    payload = b"abc" * 1_000_000
+    d = digest_stream(io.BytesIO(payload), sm3=True)
+    assert d.sha256 == hashlib.sha256(payload).hexdigest() and d.size == len(payload)
+    assert digest_stream(io.BytesIO(b"abc"), sm3=True).sm3 == (
+        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"  # GB/T 32905 example
+    )
+    assert digest_stream(io.BytesIO(b"abc")).sm3 is None
+
+
+def _sign(record: Record, party: str, key: Ed25519PrivateKey) -> RecordSignature:
+    sig = base64.b64encode(key.sign(signing_payload(record, party))).decode()
+    return RecordSignature(party=party, alg="ed25519", key_id=f"{party}-1", sig=sig)
+
+
+def test_party_signatures_bind_content_and_context():
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    record = parse_record(PHOTO)
+    signature = _sign(record, "supervisor-7", key)
+    verify_record_signature(record, signature, public)
+    for change in (
+        {"kind": "contract"},
+        {"project": "XQ-2026-0043"},
+        {"data": {"gps": {}}},
+        {"content": {**PHOTO["content"], "sha256": "cd" * 32}},
+    ):
+        with pytest.raises(SignatureError):
+            verify_record_signature(parse_record({**PHOTO, **change}), signature, public)
+    with pytest.raises(SignatureError):  # the same signature claimed by another party
+        verify_record_signature(
+            record, signature.model_copy(update={"party": "contractor-3"}), public
+        )
+    with pytest.raises(SignatureError):
+        verify_record_signature(record, signature, b"\x01" * 32)
+    with pytest.raises(SignatureError):
+        verify_record_signature(record, signature, b"short")
