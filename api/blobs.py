@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, ClassVar, Final
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -707,6 +707,10 @@ class LocalBlobStore:
             stone = Tombstone(cid=cid, reason=reason, erased_at=_now(), sha256=sha)
             # The tombstone replaces the metadata, and with it a private blob's wrapped key.
             self._sidecars.put_tombstone(stone)
+        self._remove_bytes(cid)
+        return stone
+
+    def _remove_bytes(self, cid: str) -> None:
         path = self.path(cid)
         try:
             path.unlink(missing_ok=True)
@@ -715,7 +719,12 @@ class LocalBlobStore:
             pass
         except OSError as exc:
             raise BlobStoreUnavailable(f"cannot delete {path}: {exc}") from exc
-        return stone
+
+    def discard(self, cid: str) -> None:
+        """Remove a blob and its metadata without a tombstone (after it moved to another store)."""
+        self._remove_bytes(cid)
+        with contextlib.suppress(FileNotFoundError):
+            self._sidecars.path(cid).unlink()
 
     def iter_cids(self) -> Iterator[str]:
         if not self.root.exists():
@@ -723,6 +732,13 @@ class LocalBlobStore:
         for path in sorted(self.root.glob("*/*/*")):
             if path.suffix != ".json" and not path.name.startswith("."):
                 yield path.name
+
+    def import_tombstone(self, stone: Tombstone) -> None:
+        """Record another store's tombstone here (migration); bytes already here are removed."""
+        parse_cid(stone.cid)
+        if self._sidecars.tombstone(stone.cid) is None:
+            self._sidecars.put_tombstone(stone)
+        self._remove_bytes(stone.cid)
 
     def iter_tombstones(self) -> Iterator[Tombstone]:
         for doc in self._sidecars.iter_docs():
@@ -742,6 +758,18 @@ class KuboBlobStore:
     node holds the bytes. Uploads stream a multipart body (chunked transfer encoding) built on the
     fly from the one pass over the input; the CID the node returns must equal the one computed here.
     """
+
+    #: Import parameters of ``/api/v0/add``: exactly those :mod:`notary.cid` computes with.
+    add_params: ClassVar[dict[str, str]] = {
+        "cid-version": "1",
+        "raw-leaves": "true",
+        "chunker": f"size-{CHUNK_SIZE}",
+        "max-file-links": str(MAX_LINKS),
+        "hash": "sha2-256",
+        "pin": "true",
+        "progress": "false",
+        "quieter": "true",
+    }
 
     def __init__(
         self,
@@ -843,16 +871,7 @@ class KuboBlobStore:
                 yield bytes(chunk)
             yield tail
 
-        params = {
-            "cid-version": "1",
-            "raw-leaves": "true",
-            "chunker": f"size-{CHUNK_SIZE}",
-            "max-file-links": str(MAX_LINKS),
-            "hash": "sha2-256",
-            "pin": "true",
-            "progress": "false",
-            "quieter": "true",
-        }
+        params = self.add_params
         try:
             response = self._client.post(
                 "add",
@@ -999,6 +1018,10 @@ class KuboBlobStore:
             sha = info.sha256 if info is not None else None
             stone = Tombstone(cid=cid, reason=reason, erased_at=_now(), sha256=sha)
             self._sidecars.put_tombstone(stone)
+        self._remove_bytes(cid)
+        return stone
+
+    def _remove_bytes(self, cid: str) -> None:
         self._unpin(cid)
         response = self._rpc(
             "refs", {"arg": cid, "recursive": "true", "unique": "true", "offline": "true"}
@@ -1014,13 +1037,19 @@ class KuboBlobStore:
         response = self._rpc("block/rm", params)
         if response.status_code != 200 and "not found" not in response.text:
             raise self._error(response, "block/rm")
-        return stone
 
     def iter_cids(self) -> Iterator[str]:
         """The blobs this store recorded (its sidecars), not everything pinned on the node."""
         for doc in self._sidecars.iter_docs():
             if doc.get("erased") is None:
                 yield str(doc["cid"])
+
+    def import_tombstone(self, stone: Tombstone) -> None:
+        """Record another store's tombstone here (migration); bytes already here are removed."""
+        parse_cid(stone.cid)
+        if self._sidecars.tombstone(stone.cid) is None:
+            self._sidecars.put_tombstone(stone)
+        self._remove_bytes(stone.cid)
 
     def iter_tombstones(self) -> Iterator[Tombstone]:
         for doc in self._sidecars.iter_docs():

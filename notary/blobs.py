@@ -121,6 +121,10 @@ class BlobStore(Protocol):
         """CIDs of every blob stored (not erased)."""
         ...
 
+    def import_tombstone(self, stone: Tombstone) -> None:
+        """Record another store's tombstone (migration); bytes of that CID here are removed."""
+        ...
+
     def iter_tombstones(self) -> Iterator[Tombstone]:
         """Every tombstone."""
         ...

@@ -1,0 +1,54 @@
+"""A real Kubo node for the blob-store tests: one offline daemon for the session.
+
+Without the binary the tests skip locally and fail under CI (CI=true): scripts/setup/20-kubo.sh
+builds it (``make setup-services``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.blobs import KuboBlobStore, LocalBlobStore
+from tests.support.kubo import KuboDaemon, kubo_binary, running_kubo
+
+KEK = bytes(range(32))
+
+
+def require_kubo(available: bool) -> None:
+    if available:
+        return
+    what = "the Kubo (ipfs) binary, built by scripts/setup/20-kubo.sh"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required under CI but is missing")
+    pytest.skip(f"{what} is missing (run `make setup-services`)")
+
+
+@pytest.fixture(scope="session")
+def kubo() -> Iterator[KuboDaemon]:
+    with running_kubo() as daemon:
+        require_kubo(daemon is not None)
+        assert daemon is not None
+        yield daemon
+
+
+@pytest.fixture
+def kubo_binary_path() -> Path:
+    binary = kubo_binary()
+    require_kubo(binary is not None)
+    assert binary is not None
+    return binary
+
+
+@pytest.fixture
+def kubo_store(kubo: KuboDaemon, tmp_path: Path) -> Iterator[KuboBlobStore]:
+    with KuboBlobStore(kubo.api_url, meta_dir=tmp_path / "blob-meta", kek=KEK) as store:
+        yield store
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs", kek=KEK)
