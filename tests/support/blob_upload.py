@@ -5,8 +5,8 @@ Run as a subprocess so ``ru_maxrss`` measures the upload alone:
     python -m tests.support.blob_upload --store local --root DIR --size BYTES
     python -m tests.support.blob_upload --store kubo --api URL --root DIR --file PATH
 
-Prints one JSON line: ``{"cid", "size", "seconds", "maxrss_bytes"}``. Without ``--file`` the
-content is generated on the fly (random bytes), so the input itself takes no memory.
+Prints one JSON line: ``{"cid", "size", "seconds", "maxrss_bytes", "vmhwm_bytes"}``. Without
+``--file`` the content is generated on the fly (random bytes), so the input itself takes no memory.
 """
 
 from __future__ import annotations
@@ -41,6 +41,15 @@ class RandomStream(io.RawIOBase):
         return n
 
 
+def _vmhwm() -> int:
+    """This process's own peak RSS (``ru_maxrss`` may include the parent's, inherited at fork)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", choices=["local", "kubo"], required=True)
@@ -69,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             "size": info.content_size,
             "seconds": seconds,
             "maxrss_bytes": maxrss_kib * 1024,
+            "vmhwm_bytes": _vmhwm(),
         },
         sys.stdout,
     )

@@ -42,6 +42,7 @@ def test_one_gib_into_the_local_store(tmp_path: Path, private: bool) -> None:
     result = upload("--store", "local", "--root", str(tmp_path), "--size", str(GIB), *flags)
     assert result["size"] == GIB
     assert result["maxrss_bytes"] < MAX_RSS, result
+    assert result["vmhwm_bytes"] < MAX_RSS, result
 
 
 @pytest.mark.slow
@@ -51,6 +52,7 @@ def test_one_gib_into_kubo(kubo: KuboDaemon, tmp_path: Path) -> None:
     )
     assert result["size"] == GIB
     assert result["maxrss_bytes"] < MAX_RSS, result
+    assert result["vmhwm_bytes"] < MAX_RSS, result
     # give the disk space back to the rest of the session
     response = httpx.post(
         f"{kubo.api_url}/api/v0/pin/rm", params={"arg": str(result["cid"])}, timeout=60
