@@ -20,6 +20,9 @@ target=$bin_dir/ipfs
 if [ -x "$target" ] && [ "$("$target" version -n 2>/dev/null)" = "${KUBO_VERSION#v}" ]; then
   exit 0
 fi
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH=$PATH:/usr/local/go/bin
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "20-kubo: the Go toolchain is needed to build Kubo (install Go >= 1.21)" >&2
   exit 1
