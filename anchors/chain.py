@@ -365,7 +365,8 @@ class Web3Chain:
                 return f"ran out of gas (limit {tx['gas']})"
             call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
             try:
-                self.w3.eth.call(cast(Any, call), block_identifier=int(r["blockNumber"]) - 1)
+                # The block's post-state: it includes whatever got in first and made this revert.
+                self.w3.eth.call(cast(Any, call), block_identifier=int(r["blockNumber"]))
             except ContractLogicError as e:
                 return str(revert_error(_revert_data(e), context="reverted"))
         return "reverted (the replay no longer fails: the chain's state has moved on)"

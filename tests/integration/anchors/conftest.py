@@ -53,6 +53,16 @@ class Chain:
         assert self.node is not None
         return self.node.call(method, *params)
 
+    def advance(self) -> None:
+        """Add one block, so confirmations accrue on a chain that mines only on demand."""
+        if self.kind == "anvil":
+            self.call("evm_mine")
+        elif self.kind == "geth":
+            dev = self.call("eth_accounts")[0]
+            self.call("eth_sendTransaction", {"from": dev, "to": dev, "value": "0x0"})
+        else:
+            self.backend.poll()
+
     def reader(self) -> Web3Chain:
         """A key-less reader of the same contract (for the embedded chain, on the same provider)."""
         if self.node is not None:
