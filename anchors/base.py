@@ -136,3 +136,7 @@ class AnchorBackend(ChainReader, Protocol):
     def poll(self) -> None:
         """Called while waiting for confirmations (the embedded chain mines an empty block)."""
         ...
+
+    def close(self) -> None:
+        """Release the connection's resources (the embedded chain's journal and lock)."""
+        ...

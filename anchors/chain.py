@@ -82,9 +82,13 @@ def _tester_revert_data(e: BaseException) -> bytes | None:
     for _ in range(5):
         if seen is None:
             break
-        if type(seen).__name__ in ("TransactionFailed", "Revert") and seen.args:
-            if isinstance(seen.args[0], bytes):
-                return seen.args[0]
+        name = type(seen).__name__
+        if (
+            name in ("TransactionFailed", "Revert")
+            and seen.args
+            and isinstance(seen.args[0], bytes)
+        ):
+            return seen.args[0]
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -124,8 +128,10 @@ class Web3Chain:
         description: str = "the Ethereum node",
         priority_fee_wei: int | None = None,
         idle_miner: Callable[[], None] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.w3 = w3
+        self._on_close = on_close
         try:
             self._address = to_checksum_address(contract_address)
         except ValueError as e:
@@ -373,6 +379,11 @@ class Web3Chain:
 
     def resync_nonce(self) -> None:
         self.nonces.resync()
+
+    def close(self) -> None:
+        """Release what the connection holds (the embedded chain's journal and lock)."""
+        if self._on_close is not None:
+            self._on_close()
 
 
 def connect_rpc(

@@ -34,6 +34,7 @@ from eth_tester.backends.pyevm.main import (  # type: ignore[import-untyped]
 )
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
+from filelock import FileLock, Timeout
 from web3 import EthereumTesterProvider, Web3
 
 from anchors.chain import Web3Chain, deploy_contract
@@ -107,6 +108,23 @@ class EmbeddedChain:
         directory.mkdir(parents=True, exist_ok=True)
         self.journal_path = directory / "blocks.jsonl"
         self._lock = threading.RLock()
+        # One process owns the chain: two would each replay it and then append diverging blocks.
+        self._owner = FileLock(str(directory / "chain.lock"), is_singleton=False)
+        try:
+            self._owner.acquire(timeout=0)
+        except Timeout as e:
+            raise AnchorError(
+                f"the embedded chain in {directory} is open in another process: run the anchorer "
+                "in that process, or use a real node (SUNLIGHT_CHAIN_RPC_URL)"
+            ) from e
+        try:
+            self._open(private_key)
+        except BaseException:
+            self._owner.release()
+            raise
+
+    def _open(self, private_key: str) -> None:
+        directory = self.directory
         key = private_key or self._stored_key()
         self.account = Account.from_key(key)
         lines = self._read_journal()
@@ -150,6 +168,7 @@ class EmbeddedChain:
             account=self.account,
             description="the embedded chain",
             idle_miner=self.mine_empty_block,
+            on_close=self.close,
         )
 
     # --- set-up ---------------------------------------------------------------------------------
@@ -233,6 +252,8 @@ class EmbeddedChain:
         if journal is not None:
             journal.close()
             self._tester_backend.journal = None
+        if self._owner.is_locked:
+            self._owner.release()
 
 
 def _rlp_create(deployer: str) -> bytes:

@@ -57,9 +57,12 @@ def collect_sources(entry: str = SOURCE) -> dict[str, dict[str, str]]:
         text = _read_unit(name)
         sources[name] = {"content": text}
         for target in _IMPORT.findall(text):
-            if target.startswith("."):
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
-            todo.append(target)
+            relative = target.startswith(".")
+            todo.append(
+                posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+                if relative
+                else target
+            )
     return dict(sorted(sources.items()))
 
 

@@ -15,7 +15,13 @@ from notary.merkle import MerkleTree, leaf_hash
 OUT = Path(__file__).parent / "ct" / "rfc6962.json"
 
 CT_LEAVES = [
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 ]
 #: Published with the CT vectors (certificate-transparency merkle_tree_test): MTH of the first n.

@@ -35,7 +35,9 @@ def free_port() -> int:
 
 
 def rpc(url: str, method: str, *params: Any, timeout: float = 10) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    ).encode()
     req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         reply = json.loads(r.read())
@@ -113,10 +115,28 @@ def geth_dev(workdir: Path) -> Node:
     """geth --dev: instant sealing; its developer account funds a fresh key we control."""
     port = free_port()
     argv = [
-        str(GETH), "--dev", "--dev.period", "0", "--datadir", str(workdir / "geth"),
-        "--http", "--http.addr", "127.0.0.1", "--http.port", str(port),
-        "--http.api", "eth,net,web3,debug,txpool", "--nodiscover", "--maxpeers", "0",
-        "--port", "0", "--authrpc.port", str(free_port()), "--verbosity", "2",
+        str(GETH),
+        "--dev",
+        "--dev.period",
+        "0",
+        "--datadir",
+        str(workdir / "geth"),
+        "--http",
+        "--http.addr",
+        "127.0.0.1",
+        "--http.port",
+        str(port),
+        "--http.api",
+        "eth,net,web3,debug,txpool",
+        "--nodiscover",
+        "--maxpeers",
+        "0",
+        "--port",
+        "0",
+        "--authrpc.port",
+        str(free_port()),
+        "--verbosity",
+        "2",
     ]
     return Node("geth", argv, port, [], workdir)
 

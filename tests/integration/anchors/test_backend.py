@@ -50,9 +50,13 @@ def test_ten_thousand_records_over_several_checkpoints(chain: Chain, tmp_path: P
         assert anchor.tree_size == (leaf_index // 2500 + 1) * 2500
         record_id = ids[leaf_index]
         bundle = notary.bundle(
-            record_id, checkpoint=notary.log.checkpoint(anchor.tree_size), anchor=anchor.bundle_anchor()
+            record_id,
+            checkpoint=notary.log.checkpoint(anchor.tree_size),
+            anchor=anchor.bundle_anchor(),
         )
-        assert bundle.anchor is not None and bundle.anchor.block_hash == reader.block_hash(anchor.block_number or 0)
+        assert bundle.anchor is not None and bundle.anchor.block_hash == reader.block_hash(
+            anchor.block_number or 0
+        )
         leaf = bytes.fromhex(bundle.leaf_hash)
         proof = [bytes.fromhex(p) for p in bundle.inclusion_proof]
         # The contract itself verifies the proof ...

@@ -31,7 +31,11 @@ def test_restart_replays_the_same_chain_and_old_proofs_still_verify(tmp_path: Pa
     for i in (0, 39, 40, 99):
         a = store.covering(i)
         assert a is not None
-        bundles.append(notary.bundle(ids[i], checkpoint=notary.log.checkpoint(a.tree_size), anchor=a.bundle_anchor()))
+        bundles.append(
+            notary.bundle(
+                ids[i], checkpoint=notary.log.checkpoint(a.tree_size), anchor=a.bundle_anchor()
+            )
+        )
     anchorer.close()
     chain.close()
 
@@ -58,6 +62,10 @@ def test_open_backend_defaults_to_the_embedded_chain_in_data_dir(tmp_path: Path)
     assert (tmp_path / "chain" / "blocks.jsonl").exists()
     assert ((tmp_path / "chain" / "anchor_key").stat().st_mode & 0o777) == 0o600
     assert backend.latest_checkpoint() == (0, None)
+    with pytest.raises(AnchorError, match="open in another process"):
+        open_backend(notary.settings)
+    backend.close()
+    open_backend(notary.settings).close()
     notary.close()
 
 

@@ -52,7 +52,9 @@ def test_node_down_ingestion_goes_on_and_one_anchor_catches_up(tmp_path: Path) -
         with pytest.raises(ChainUnavailableError):
             anchorer.run_once(force=True)
         stop = threading.Event()
-        loop = threading.Thread(target=anchorer.run_forever, args=(stop,), kwargs={"max_backoff_s": 1.0})
+        loop = threading.Thread(
+            target=anchorer.run_forever, args=(stop,), kwargs={"max_backoff_s": 1.0}
+        )
         loop.start()
         for _ in range(5):  # ingestion is unaffected while the node is down
             add_records(notary, 30)
@@ -107,7 +109,12 @@ def test_revert_reason_is_decoded(anvil_chain: Chain, tmp_path: Path) -> None:
     rival = connect_rpc(chain.node.url, address, private_key=rival_key, priority_fee_wei=50 * 10**9)  # type: ignore[union-attr]
     role = admin._contract.functions.ANCHORER_ROLE().call()
     tx = admin._contract.functions.grantRole(role, rival.sender).build_transaction(
-        {"from": admin.sender, "nonce": admin.nonces.take(), "chainId": admin.chain_id, "gas": 100_000}
+        {
+            "from": admin.sender,
+            "nonce": admin.nonces.take(),
+            "chainId": admin.chain_id,
+            "gas": 100_000,
+        }
     )
     admin.send_raw(bytes(admin._account.sign_transaction(tx).raw_transaction))  # type: ignore[union-attr]
     chain.backend.resync_nonce()
@@ -140,7 +147,9 @@ def test_dropped_transaction_is_sent_again_once(anvil_chain: Chain, tmp_path: Pa
     sent = anchorer.run_once(force=True)
     assert sent is not None and sent.status == "pending"
     chain.call("anvil_dropTransaction", sent.tx_hash)
-    assert chain.backend.receipt(sent.tx_hash) is None and not chain.backend.is_pending(sent.tx_hash)
+    assert chain.backend.receipt(sent.tx_hash) is None and not chain.backend.is_pending(
+        sent.tx_hash
+    )
     assert anchorer.run_once(force=True) is None  # the row is re-broadcast, nothing new is signed
     assert chain.backend.is_pending(sent.tx_hash)
     chain.call("evm_mine")
@@ -213,18 +222,30 @@ def test_killed_between_sending_and_confirming(chain: Chain, tmp_path: Path, whe
         env.update(RPC="", CONTRACT="", KEY="")
     else:
         assert chain.node is not None
-        env.update(RPC=chain.node.url, CONTRACT=chain.backend.contract_address, KEY=chain.key or nodes.ANVIL_KEYS[0])
-    child = subprocess.run([sys.executable, "-c", _CRASH, str(data), when], cwd=ROOT, env=env, timeout=120)
+        env.update(
+            RPC=chain.node.url,
+            CONTRACT=chain.backend.contract_address,
+            KEY=chain.key or nodes.ANVIL_KEYS[0],
+        )
+    child = subprocess.run(
+        [sys.executable, "-c", _CRASH, str(data), when], cwd=ROOT, env=env, timeout=120
+    )
     assert child.returncode == 9
-    notary = make_notary(data, chain_rpc_url=env["RPC"], contract_address=env["CONTRACT"],
-                         anchor_private_key=env["KEY"], anchor_confirmations=2)
+    notary = make_notary(
+        data,
+        chain_rpc_url=env["RPC"],
+        contract_address=env["CONTRACT"],
+        anchor_private_key=env["KEY"],
+        anchor_confirmations=2,
+    )
     rows = AnchorStore(notary.log.engine).all()
     assert [(r.tree_size, r.status) for r in rows] == [(300, "pending")]
     from anchors import open_backend
 
     backend = open_backend(notary.settings)
-    anchorer = Anchorer(notary.log, backend, notary.key, notary.settings, confirm_timeout_s=30,
-                        poll_interval_s=0.05)
+    anchorer = Anchorer(
+        notary.log, backend, notary.key, notary.settings, confirm_timeout_s=30, poll_interval_s=0.05
+    )
     deadline = time.monotonic() + 60
     while AnchorStore(notary.log.engine).all()[0].status != "confirmed":
         assert time.monotonic() < deadline
@@ -232,11 +253,16 @@ def test_killed_between_sending_and_confirming(chain: Chain, tmp_path: Path, whe
         backend.poll() if chain.kind == "embedded" else chain.advance()
         time.sleep(0.1)
     rows = AnchorStore(notary.log.engine).all()
-    assert [(r.tree_size, r.status, r.tx_hash) for r in rows] == [(300, "confirmed", rows[0].tx_hash)]
+    assert [(r.tree_size, r.status, r.tx_hash) for r in rows] == [
+        (300, "confirmed", rows[0].tx_hash)
+    ]
     assert backend.root_at(300) == notary.log.root(300)
-    logs = backend._contract.events.CheckpointAnchored().get_logs(from_block=0, argument_filters={"treeSize": 300})  # type: ignore[attr-defined]
+    logs = backend._contract.events.CheckpointAnchored().get_logs(
+        from_block=0, argument_filters={"treeSize": 300}
+    )  # type: ignore[attr-defined]
     assert len(logs) == 1 and "0x" + bytes(logs[0]["transactionHash"]).hex() == rows[0].tx_hash
     anchorer.close()
+    backend.close()
     notary.close()
 
 

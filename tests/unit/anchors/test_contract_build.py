@@ -26,7 +26,10 @@ def test_committed_artifact_is_up_to_date() -> None:
     require(HAVE_NODE, "node and node_modules (npm ci)")
     done = subprocess.run(
         [sys.executable, "scripts/compile_contracts.py", "--check"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr + done.stdout
 
@@ -37,7 +40,11 @@ def test_hardhat_suite_passes() -> None:
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "CI": "true"}
     done = subprocess.run(
         ["npx", "--no-install", "hardhat", "test"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-5000:]

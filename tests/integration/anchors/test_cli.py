@@ -1,0 +1,87 @@
+"""`sunlight contract deploy|status` and `sunlight anchorer --once` through typer, on anvil."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from api.cli_chain import anchorer_command, contract_app
+from tests.integration.anchors import nodes
+from tests.integration.anchors.helpers import add_records, make_notary
+
+runner = CliRunner()
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(contract_app, name="contract")
+    app.command("anchorer")(anchorer_command)
+    return app
+
+
+def test_deploy_status_and_anchor_once(
+    anvil_node: nodes.Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app()
+    key = nodes.ANVIL_KEYS[2]
+    done = runner.invoke(
+        app, ["contract", "deploy", "--rpc-url", anvil_node.url, "--private-key", key]
+    )
+    assert done.exit_code == 0, done.output
+    address = done.output.strip().splitlines()[-1]
+    assert address.startswith("0x") and len(address) == 42
+
+    notary = make_notary(tmp_path)
+    add_records(notary, 25)
+    notary.close()
+    monkeypatch.setenv("SUNLIGHT_CHAIN_RPC_URL", anvil_node.url)
+    monkeypatch.setenv("SUNLIGHT_CONTRACT_ADDRESS", address)
+    monkeypatch.setenv("SUNLIGHT_ANCHOR_PRIVATE_KEY", key)
+    done = runner.invoke(app, ["anchorer", "--data-dir", str(tmp_path), "--once"])
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output.strip().splitlines()[-1])
+    assert result["anchored"] and result["status"] == "confirmed" and result["tree_size"] == 25
+
+    done = runner.invoke(
+        app, ["contract", "status", "--rpc-url", anvil_node.url, "--contract", address]
+    )
+    assert done.exit_code == 0, done.output
+    status = json.loads(done.output)
+    assert status["tree_size"] == 25 and status["chain_id"] == 31337
+
+
+def test_deploy_with_another_anchorer_gives_the_deployer_no_anchoring_role(
+    anvil_node: nodes.Node,
+) -> None:
+    from eth_account import Account
+
+    from anchors.chain import connect_rpc
+    from notary.errors import ContractRevertError
+
+    other = Account.from_key(nodes.ANVIL_KEYS[1]).address
+    done = runner.invoke(
+        _app(),
+        [
+            "contract",
+            "deploy",
+            "--rpc-url",
+            anvil_node.url,
+            "--private-key",
+            nodes.ANVIL_KEYS[2],
+            "--anchorer",
+            other,
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    address = done.output.strip().splitlines()[-1]
+    deployer = connect_rpc(anvil_node.url, address, private_key=nodes.ANVIL_KEYS[2])
+    with pytest.raises(ContractRevertError) as e:
+        deployer.sign_anchor(1, b"\x01" * 32, [], "")
+    assert e.value.error == "AccessControlUnauthorizedAccount"
+    assert "grant it ANCHORER_ROLE" in str(e.value)
+    anchorer = connect_rpc(anvil_node.url, address, private_key=nodes.ANVIL_KEYS[1])
+    anchorer.sign_anchor(1, b"\x01" * 32, [], "")  # simulates fine
