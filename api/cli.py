@@ -13,6 +13,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from api.audit import audit_log
+from api.cli_blobs import blobs_app
+from api.cli_chain import anchorer_command, contract_app
 from api.service import Notary
 from api.settings import Settings
 from notary.bundle import ChainRootReader, parse_bundle, verify_bundle
@@ -212,6 +214,89 @@ def demo(data_dir: DataDir = None) -> None:
     from api.demo import run_demo  # noqa: PLC0415
 
     run_demo(_settings(data_dir), out)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    anchor: Annotated[
+        bool, typer.Option("--anchor/--no-anchor", help="Run the anchorer in this process.")
+    ] = True,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the API, the verification page and the anchorer (embedded defaults need no settings)."""
+    import uvicorn  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+    from api.http import configure_logging  # noqa: PLC0415
+
+    configure_logging()
+    settings = _settings(data_dir)
+    err.print(f"Sunlight on http://{host}:{port}  (verification page: /verify, API docs: /docs)")
+    uvicorn.run(
+        create_app(settings, run_anchorer=anchor),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+party_app = typer.Typer(no_args_is_help=True, help="Parties and their bearer tokens.")
+app.add_typer(party_app, name="party")
+
+
+@party_app.command("create")
+def party_create(
+    party_id: str,
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[list[str], typer.Option(help="admin, submitter or auditor (repeatable).")],
+    kind: Annotated[str, typer.Option(help="organisation or person.")] = "organisation",
+    data_dir: DataDir = None,
+) -> None:
+    """Register a party with roles."""
+    from api.parties import ROLES, PartyStore  # noqa: PLC0415
+
+    bad = set(role) - set(ROLES)
+    if bad or kind not in ("organisation", "person"):
+        raise NotaryError(f"unknown role(s) {sorted(bad)} or kind {kind!r}")
+    notary = Notary.open(_settings(data_dir))
+    try:
+        party = PartyStore(notary.log.engine).create_party(party_id, name, kind, tuple(role))
+        print(json.dumps({"id": party.id, "roles": party.roles}))
+    finally:
+        notary.close()
+
+
+@party_app.command("token")
+def party_token(party_id: str, data_dir: DataDir = None) -> None:
+    """Issue a bearer token for a party (printed once; only its hash is stored)."""
+    from api.parties import PartyStore  # noqa: PLC0415
+
+    notary = Notary.open(_settings(data_dir))
+    try:
+        issued = PartyStore(notary.log.engine).issue_token(party_id)
+        print(json.dumps({"token_id": issued.id, "party_id": party_id, "token": issued.token}))
+    finally:
+        notary.close()
+
+
+@party_app.command("revoke")
+def party_revoke(token_id: str, data_dir: DataDir = None) -> None:
+    """Revoke a bearer token at once."""
+    from api.parties import PartyStore  # noqa: PLC0415
+
+    notary = Notary.open(_settings(data_dir))
+    try:
+        PartyStore(notary.log.engine).revoke_token(token_id)
+    finally:
+        notary.close()
+
+
+app.add_typer(blobs_app, name="blobs")
+app.add_typer(contract_app, name="contract")
+app.command("anchorer")(anchorer_command)
 
 
 def main() -> None:

@@ -21,8 +21,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Engine,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    true,
 )
 from sqlalchemy.engine import make_url
 
@@ -56,6 +59,9 @@ entries = Table(
     Column("content_sha256", String(64), nullable=True),
     Column("content_cid", String(128), nullable=True),
     Column("received_at", String(40), nullable=False),
+    #: Who may fetch the file and see the record beyond a hash match (0003_parties).
+    Column("public", Boolean, nullable=False, server_default=true()),
+    Column("submitter", String(128), nullable=True),
     Index("ix_entries_project_idx", "project", "idx"),
     Index("ix_entries_content_sha256", "content_sha256"),
 )
@@ -92,6 +98,38 @@ checkpoints = Table(
     Column("timestamp", String(40), nullable=False),
     Column("log_id", String(64), nullable=False),
     Column("signature", String(100), nullable=False),
+)
+
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("roles", String(200), nullable=False),  # space-separated
+    Column("created_at", String(40), nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("party_id", String(128), ForeignKey("parties.id"), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),  # SHA-256 of the token
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+)
+
+party_keys = Table(
+    "party_keys",
+    metadata,
+    Column("party_id", String(128), ForeignKey("parties.id"), primary_key=True),
+    Column("key_id", String(128), primary_key=True),
+    Column("alg", String(20), nullable=False),
+    Column("public_key", LargeBinary(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -41,6 +42,7 @@ class StoredEntry:
     record_id: str
     leaf_hash: bytes
     entry: bytes
+    public: bool = True
 
     @property
     def record(self) -> Record:
@@ -55,10 +57,14 @@ def _split_frontier(blob: bytes) -> list[bytes]:
 GROUP_COMMIT_MAX = 1000
 
 
+#: What the locked append takes per record: id, record, its encoding if already known, public.
+_Item = tuple[str, Record, bytes | None, bool]
+
+
 class _Pending:
     __slots__ = ("done", "error", "item", "result")
 
-    def __init__(self, item: tuple[str, Record]) -> None:
+    def __init__(self, item: _Item) -> None:
         self.item = item
         self.result: AppendedEntry | None = None
         self.error: BaseException | None = None
@@ -82,8 +88,11 @@ class LogStore:
         # Driver-level executemany: SQLAlchemy's per-row parameter handling costs more than SQLite.
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         # Constant text with bound parameters: no value is ever formatted into the SQL.
-        columns = "idx, record_id, leaf_hash, entry, project, kind, content_sha256, content_cid, received_at"
-        self._insert_entries = f"INSERT INTO entries ({columns}) VALUES ({', '.join([mark] * 9)})"  # noqa: S608
+        columns = (
+            "idx, record_id, leaf_hash, entry, project, kind, content_sha256, content_cid, "
+            "received_at, public, submitter"
+        )
+        self._insert_entries = f"INSERT INTO entries ({columns}) VALUES ({', '.join([mark] * 11)})"  # noqa: S608
         self._insert_nodes = f"INSERT INTO nodes (key, hash) VALUES ({mark}, {mark})"  # noqa: S608
         self._group = threading.Condition()
         self._queue: list[_Pending] = []
@@ -101,7 +110,7 @@ class LogStore:
 
     # --- appending ------------------------------------------------------------------------------
 
-    def append(self, record_id: str, record: Record) -> AppendedEntry:
+    def append(self, record_id: str, record: Record, *, public: bool = True) -> AppendedEntry:
         """Append one record; return once it is committed.
 
         Group commit: records appended by concurrent threads while a commit is under way are
@@ -109,7 +118,9 @@ class LogStore:
         returns only after its own record is durable, and a record that fails (a stale ``prev``)
         fails alone.
         """
-        pending = _Pending((record_id, record))
+        pending = _Pending(
+            (record_id, record, None if record.project else record.canonical(), public)
+        )
         with self._group:
             self._queue.append(pending)
             while not pending.done:
@@ -133,7 +144,7 @@ class LogStore:
 
     def _commit_group(self, batch: list[_Pending]) -> None:
         try:
-            for p, result in zip(batch, self.append_many([p.item for p in batch]), strict=True):
+            for p, result in zip(batch, self._append([p.item for p in batch]), strict=True):
                 p.result = result
         except NotaryError as e:
             if len(batch) == 1:
@@ -141,7 +152,7 @@ class LogStore:
             else:  # one bad record must not fail the others: retry each on its own
                 for p in batch:
                     try:
-                        p.result = self.append_many([p.item])[0]
+                        p.result = self._append([p.item])[0]
                     except NotaryError as one:
                         p.error = one
         except BaseException as e:
@@ -150,7 +161,9 @@ class LogStore:
         for p in batch:
             p.done = True
 
-    def append_many(self, items: Sequence[tuple[str, Record]]) -> list[AppendedEntry]:
+    def append_many(
+        self, items: Sequence[tuple[str, Record]], *, public: bool = True
+    ) -> list[AppendedEntry]:
         """Append records in one transaction, in order; return them as stored.
 
         A project record's ``prev`` is set here, under the log lock, to the leaf hash of the
@@ -158,18 +171,21 @@ class LogStore:
         head (an offline client's optimistic check); otherwise nothing is appended.
         """
         # Standalone records do not depend on the log's state: encode them before taking the lock.
-        return self.append_prepared(
-            [(i, r, None if r.project else r.canonical()) for i, r in items]
+        return self._append(
+            [(i, r, None if r.project else r.canonical(), public) for i, r in items]
         )
 
     def append_prepared(
-        self, items: Sequence[tuple[str, Record, bytes | None]]
+        self, items: Sequence[tuple[str, Record, bytes | None]], *, public: bool = True
     ) -> list[AppendedEntry]:
         """:meth:`append_many` for records already encoded: ``(record_id, record, entry)``.
 
         ``entry`` must be ``record.canonical()`` for standalone records and None for project
         records (their ``prev``, hence their encoding, is only known under the lock).
         """
+        return self._append([(i, r, e, public) for i, r, e in items])
+
+    def _append(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         if not items:
             return []
         try:
@@ -177,17 +193,15 @@ class LogStore:
         except DBAPIError as e:
             raise LogError(f"the database refused the append: {e.orig or e}") from e
 
-    def _append_locked(
-        self, items: Sequence[tuple[str, Record, bytes | None]]
-    ) -> list[AppendedEntry]:
+    def _append_locked(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
         with self.engine.begin() as conn:
             size, frontier = self._lock_state(conn)
-            heads = self._heads(conn, {r.project for _, r, _ in items if r.project})
+            heads = self._heads(conn, {r.project for _, r, _, _ in items if r.project})
             existing = set(heads)
             entry_rows, node_rows, appended = [], [], []
             index = size
-            for record_id, submitted, encoded in items:
+            for record_id, submitted, encoded, public in items:
                 project, record, entry = submitted.project, submitted, encoded
                 if project:
                     record = _chain(submitted, heads.get(project))
@@ -211,6 +225,8 @@ class LogStore:
                         content.sha256 if content else None,
                         content.cid if content else None,
                         record.received_at,
+                        public,
+                        record.submitter,
                     )
                 )
                 appended.append(AppendedEntry(index, record_id, leaf, record))
@@ -292,11 +308,11 @@ class LogStore:
         e = db.entries.c
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(e.idx, e.record_id, e.leaf_hash, e.entry).where(where)  # type: ignore[arg-type]
+                select(e.idx, e.record_id, e.leaf_hash, e.entry, e.public).where(where)  # type: ignore[arg-type]
             ).first()
         if row is None:
             raise NotFoundError(f"no record {what}")
-        return StoredEntry(int(row.idx), row.record_id, bytes(row.leaf_hash), bytes(row.entry))
+        return _stored(row)
 
     def get(self, record_id: str) -> StoredEntry:
         return self._one(db.entries.c.record_id == record_id, f"with id {record_id}")
@@ -308,14 +324,12 @@ class LogStore:
         e = db.entries.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(e.idx, e.record_id, e.leaf_hash, e.entry)
+                select(e.idx, e.record_id, e.leaf_hash, e.entry, e.public)
                 .where(e.content_sha256 == sha256_hex)
                 .order_by(e.idx)
                 .limit(limit)
             ).all()
-        return [
-            StoredEntry(int(r.idx), r.record_id, bytes(r.leaf_hash), bytes(r.entry)) for r in rows
-        ]
+        return [_stored(r) for r in rows]
 
     def iter_entries(self, batch: int = 5000) -> Iterator[StoredEntry]:
         """Every stored entry in index order, read in batches (constant memory)."""
@@ -324,7 +338,7 @@ class LogStore:
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    select(e.idx, e.record_id, e.leaf_hash, e.entry)
+                    select(e.idx, e.record_id, e.leaf_hash, e.entry, e.public)
                     .where(e.idx > after)
                     .order_by(e.idx)
                     .limit(batch)
@@ -332,7 +346,7 @@ class LogStore:
             if not rows:
                 return
             for r in rows:
-                yield StoredEntry(int(r.idx), r.record_id, bytes(r.leaf_hash), bytes(r.entry))
+                yield _stored(r)
             after = int(rows[-1].idx)
 
     def iter_nodes(self, batch: int = 20000) -> Iterator[tuple[int, int, bytes]]:
@@ -405,6 +419,12 @@ class LogStore:
         """Refresh planner statistics (useful after bulk loads)."""
         with self.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
+
+
+def _stored(row: Any) -> StoredEntry:
+    return StoredEntry(
+        int(row.idx), row.record_id, bytes(row.leaf_hash), bytes(row.entry), bool(row.public)
+    )
 
 
 def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:

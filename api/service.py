@@ -59,7 +59,7 @@ class Notary:
         self.settings = settings
         self.log = log
         self.key = key
-        self._clock = clock
+        self.clock = clock
         self._new_id = new_id
 
     @classmethod
@@ -73,7 +73,7 @@ class Notary:
 
     def submit_many(self, drafts: Sequence[dict[str, Any]]) -> list[Accepted]:
         """Validate drafts (record fields without ``received_at``), append them, sign receipts."""
-        now = self._clock()
+        now = self.clock()
         items = [(self._new_id(), Record.model_validate({**d, "received_at": now})) for d in drafts]
         appended = self.log.append_many(items)
         return [
@@ -85,6 +85,12 @@ class Notary:
 
     def submit(self, draft: dict[str, Any]) -> Accepted:
         return self.submit_many([draft])[0]
+
+    def accept(self, record: Record, public: bool = True) -> Accepted:
+        """Append one validated record (group commit with concurrent callers); sign its receipt."""
+        appended = self.log.append(self._new_id(), record, public=public)
+        receipt = self.key.sign_receipt(appended.index, appended.leaf_hash, record.received_at)
+        return Accepted(appended.record_id, appended, receipt)
 
     def stamp_file(self, path: Path, *, submitter: str, **fields: Any) -> Accepted:
         """Hash a file in one streaming pass and append a record for it."""
@@ -102,7 +108,7 @@ class Notary:
         return self.submit(draft)
 
     def publish_checkpoint(self) -> Checkpoint:
-        return self.log.publish_checkpoint(self.key, self._clock())
+        return self.log.publish_checkpoint(self.key, self.clock())
 
     def bundle(
         self, record_id: str, *, checkpoint: Checkpoint | None = None, anchor: Anchor | None = None

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     anchor_confirmations: int = Field(default=1, ge=0)
 
     ipfs_api: str = ""
+    #: Bodies other than uploads (JSON, bundles) may not exceed this.
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: Unauthenticated requests to public routes, per client address.
+    public_rate_per_s: float = Field(default=20.0, gt=0)
+    public_burst: float = Field(default=100.0, gt=0)
+    #: Failed bearer tokens tolerated per client address per minute (stops token guessing).
+    auth_failures_per_minute: float = Field(default=10.0, gt=0)
+    #: Base URL printed on certificates (QR code); empty: the URL the request came in on.
+    public_base_url: str = ""
     admin_token: SecretStr = SecretStr("")
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     blob_kek: SecretStr = SecretStr("")  # private blobs' key-encryption key (docs/blobs.md)

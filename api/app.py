@@ -1,0 +1,199 @@
+"""The FastAPI application: ``create_app(settings)`` wires the core to its adapters."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from anchors import open_backend
+from anchors.anchorer import Anchorer
+from anchors.base import AnchorBackend
+from anchors.store import AnchorStore
+from api.blobs import open_blob_store, parse_kek
+from api.http import HttpMiddleware, Metrics, RateLimiter
+from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore
+from api.service import Notary
+from api.settings import Settings
+from notary.blobs import BlobStore
+from notary.errors import (
+    AnchorError,
+    BlobErasedError,
+    BlobStoreUnavailable,
+    BlobTooLargeError,
+    ChainUnavailableError,
+    LogError,
+    NotaryError,
+    NotFoundError,
+    RecordError,
+    VerificationError,
+)
+
+log = logging.getLogger("sunlight.api")
+
+#: Domain errors → HTTP status. The first matching class wins (most specific first).
+STATUS: list[tuple[type[NotaryError], int]] = [
+    (AuthError, 401),
+    (ForbiddenError, 403),
+    (BlobErasedError, 410),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (BlobTooLargeError, 413),
+    (BlobStoreUnavailable, 503),
+    (ChainUnavailableError, 503),
+    (AnchorError, 502),
+    (LogError, 503),
+    (RecordError, 422),
+    (VerificationError, 422),
+]
+
+
+def status_of(error: NotaryError) -> int:
+    return next((s for cls, s in STATUS if isinstance(error, cls)), 400)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    notary: Notary
+    parties: PartyStore
+    blobs: BlobStore
+    anchors: AnchorStore
+    metrics: Metrics
+    auth_limiter: RateLimiter
+    backend: AnchorBackend | None = None
+    anchorer: Anchorer | None = None
+    anchor_lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def chain(self) -> AnchorBackend:
+        """The chain backend, opened on first use (web3 and the embedded chain are not cheap)."""
+        with self.anchor_lock:
+            if self.backend is None:
+                self.backend = open_backend(self.settings)
+            return self.backend
+
+    def get_anchorer(self) -> Anchorer:
+        backend = self.chain()
+        with self.anchor_lock:
+            if self.anchorer is None:
+                self.anchorer = Anchorer(
+                    self.notary.log, backend, self.notary.key, self.settings, store=self.anchors
+                )
+            return self.anchorer
+
+
+def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
+    """The Sunlight API. ``run_anchorer`` starts the background anchorer with the app."""
+    notary = Notary.open(settings)
+    ctx = AppContext(
+        settings=settings,
+        notary=notary,
+        parties=PartyStore(notary.log.engine, admin_token=settings.admin_token.get_secret_value()),
+        blobs=open_blob_store(
+            data_dir=settings.data_dir,
+            ipfs_api=settings.ipfs_api,
+            kek=parse_kek(kek) if (kek := settings.blob_kek.get_secret_value()) else None,
+            max_bytes=settings.max_upload_bytes,
+            sm3=settings.sm3,
+        ),
+        anchors=AnchorStore(notary.log.engine),
+        metrics=Metrics(),
+        auth_limiter=RateLimiter(
+            rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failures_per_minute
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        thread = None
+        if run_anchorer:
+            thread = threading.Thread(
+                target=_anchor_loop, args=(ctx,), name="anchorer", daemon=True
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            ctx.stop.set()
+            if thread is not None:
+                thread.join(timeout=30)
+            if ctx.anchorer is not None:
+                ctx.anchorer.close()
+            notary.close()
+
+    app = FastAPI(
+        title="Sunlight",
+        version="1",
+        summary="Tamper-evident records for small public works projects",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+
+    from api import pages, routes  # noqa: PLC0415 - routes import this module's context
+
+    app.include_router(routes.router)
+    app.include_router(pages.router)
+    _install_error_handlers(app)
+    app.add_middleware(
+        HttpMiddleware,
+        metrics=ctx.metrics,
+        max_json_bytes=settings.max_json_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        public_limiter=RateLimiter(rate=settings.public_rate_per_s, burst=settings.public_burst),
+    )
+    return app
+
+
+def _anchor_loop(ctx: AppContext) -> None:
+    try:
+        anchorer = ctx.get_anchorer()
+    except NotaryError as e:
+        log.error("anchoring is off: %s", e.diagnostics())
+        return
+    anchorer.run_forever(ctx.stop)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotaryError)
+    async def notary_error(_: Request, exc: NotaryError) -> JSONResponse:
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            {"error": exc.code, "detail": str(exc)}, status_code=status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first: dict[str, Any] = dict(errors[0]) if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+        return JSONResponse(
+            {"error": "invalid_request", "detail": f"{where}: {first.get('msg', 'invalid')}"},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": code, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {"error": "internal", "detail": "an unexpected error; see the server log"},
+            status_code=500,
+        )

@@ -1,0 +1,268 @@
+"""HTTP plumbing around the routes: request ids, structured logs, size limits, rate limits,
+security headers and Prometheus metrics. Pure ASGI middleware, so streaming bodies stay streams."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+log = logging.getLogger("sunlight.http")
+
+#: The pages load only their own scripts and styles; nothing may frame them.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id; never the Authorization header."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "request_id": request_id_var.get(),
+            "message": record.getMessage(),
+        }
+        doc.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("sunlight")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "sunlight_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "sunlight_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
+        self.records = Counter(
+            "sunlight_records_total", "Records accepted into the log", registry=self.registry
+        )
+
+
+def _error(
+    status: int, code: str, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps({"error": code, "detail": detail}).encode()
+    return status, [(b"content-type", b"application/json"), *(headers or [])], body
+
+
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RateLimiter:
+    """Token buckets per key (client address): ``rate`` per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, cost: float = 1.0) -> float:
+        """0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= cost:
+                self._buckets[key] = (tokens - cost, now)
+                if len(self._buckets) > 100_000:  # bounded memory under address churn
+                    self._buckets.clear()
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (cost - tokens) / self.rate
+
+
+def client_key(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class HttpMiddleware:
+    """Request ids, access logs, metrics, security headers, body size limits and public rate
+    limits, in one pass over each request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_json_bytes: int,
+        max_upload_bytes: int,
+        public_limiter: RateLimiter,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_json_bytes = max_json_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.public_limiter = public_limiter
+
+    def _limit_for(self, scope: Scope) -> int:
+        if scope["method"] == "POST" and scope["path"] in ("/v1/records", "/v1/verify"):
+            return self.max_upload_bytes + 1024 * 1024  # the file plus its form fields
+        return self.max_json_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        rid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        status_holder = {"status": 500, "started": 0}
+        try:
+            limit = self._limit_for(scope)
+            declared = headers.get(b"content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                await _respond(send, *_error(413, "too_large", f"request body over {limit} bytes"))
+                status_holder["status"] = 413
+                return
+            if b"authorization" not in headers and _is_public(scope):
+                wait = self.public_limiter.allow(client_key(scope))
+                if wait:
+                    retry = str(max(1, int(wait + 0.999))).encode()
+                    await _respond(
+                        send,
+                        *_error(
+                            429,
+                            "rate_limited",
+                            "too many requests; slow down",
+                            [(b"retry-after", retry)],
+                        ),
+                    )
+                    status_holder["status"] = 429
+                    return
+            try:
+                await self.app(
+                    scope, _counting(receive, limit), _decorating(send, rid, status_holder)
+                )
+            except BodyTooLarge:
+                if status_holder["started"]:
+                    raise
+                status_holder["status"] = 413
+                await _respond(send, *_error(413, "too_large", f"request body over {limit} bytes"))
+        finally:
+            elapsed = time.perf_counter() - start
+            route = _route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status_holder["status"])).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status_holder["status"],
+                        "ms": round(elapsed * 1000, 2),
+                        "client": client_key(scope),
+                    }
+                },
+            )
+            request_id_var.reset(token)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return wrapped
+
+
+def _decorating(send: Send, rid: str, status_holder: dict[str, int]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status_holder["status"] = message["status"]
+            status_holder["started"] = 1
+            message["headers"] = [
+                *message.get("headers", []),
+                *SECURITY_HEADERS,
+                (b"x-request-id", rid.encode()),
+            ]
+        await send(message)
+
+    return wrapped
+
+
+_PUBLIC_PREFIXES = ("/verify", "/static", "/v1/verify", "/v1/checkpoints", "/v1/records/")
+
+
+def _is_public(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return path.startswith(_PUBLIC_PREFIXES) and not (
+        scope["method"] == "POST" and path == "/v1/records"
+    )
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))

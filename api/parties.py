@@ -1,0 +1,179 @@
+"""Parties (organisations and people), their roles, bearer tokens and signing keys.
+
+Tokens are ``sl_<id>_<secret>``: 32 random bytes, shown once at creation; only their SHA-256 is
+stored, so a database leak reveals no usable token. ``SUNLIGHT_ADMIN_TOKEN`` authenticates the
+bootstrap administrator without being stored at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from api import db
+from api.service import utc_now
+from notary.errors import NotaryError, NotFoundError
+
+Role = Literal["admin", "submitter", "auditor"]
+ROLES: tuple[Role, ...] = ("admin", "submitter", "auditor")
+BOOTSTRAP_ADMIN = "admin"
+
+
+class AuthError(NotaryError):
+    """No valid credentials (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+class ForbiddenError(NotaryError):
+    """Valid credentials without the right (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class ConflictError(NotaryError):
+    """The object exists already (HTTP 409)."""
+
+    code = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a party and its roles."""
+
+    party_id: str
+    roles: frozenset[str]
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    id: str
+    name: str
+    kind: str
+    roles: tuple[str, ...]
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    id: str
+    party_id: str
+    token: str  # shown once
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class PartyStore:
+    def __init__(self, engine: Engine, *, admin_token: str = "") -> None:
+        self.engine = engine
+        self._admin_token_hash = _hash(admin_token) if admin_token else None
+
+    def create_party(self, party_id: str, name: str, kind: str, roles: tuple[str, ...]) -> Party:
+        party = Party(party_id, name, kind, tuple(sorted(set(roles))), utc_now())
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(db.parties).values(
+                        id=party.id,
+                        name=name,
+                        kind=kind,
+                        roles=" ".join(party.roles),
+                        created_at=party.created_at,
+                    )
+                )
+        except IntegrityError as e:
+            raise ConflictError(f"party {party_id} exists already") from e
+        return party
+
+    def party(self, party_id: str) -> Party:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(db.parties).where(db.parties.c.id == party_id)).first()
+        if row is None:
+            raise NotFoundError(f"no party {party_id}")
+        return Party(row.id, row.name, row.kind, tuple(row.roles.split()), row.created_at)
+
+    def issue_token(self, party_id: str) -> IssuedToken:
+        self.party(party_id)
+        token_id = secrets.token_hex(8)
+        token = f"sl_{token_id}_{secrets.token_urlsafe(32)}"
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(db.tokens).values(
+                    id=token_id, party_id=party_id, token_hash=_hash(token), created_at=utc_now()
+                )
+            )
+        return IssuedToken(token_id, party_id, token)
+
+    def revoke_token(self, token_id: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(db.tokens)
+                .where(db.tokens.c.id == token_id, db.tokens.c.revoked_at.is_(None))
+                .values(revoked_at=utc_now())
+            )
+        if done.rowcount == 0:
+            raise NotFoundError(f"no active token {token_id}")
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal of a bearer token; :class:`AuthError` for anything else."""
+        digest = _hash(token)
+        if self._admin_token_hash is not None and hmac.compare_digest(
+            digest, self._admin_token_hash
+        ):
+            return Principal(BOOTSTRAP_ADMIN, frozenset({"admin"}))
+        t, p = db.tokens.c, db.parties.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(p.id, p.roles, t.revoked_at)
+                .join(db.parties, p.id == t.party_id)
+                .where(t.token_hash == digest)
+            ).first()
+        if row is None:
+            raise AuthError("the bearer token is not valid")
+        if row.revoked_at is not None:
+            raise AuthError("the bearer token was revoked")
+        return Principal(row.id, frozenset(row.roles.split()))
+
+    def add_key(self, party_id: str, key_id: str, public_key_b64: str) -> None:
+        self.party(party_id)
+        try:
+            raw = base64.b64decode(public_key_b64, validate=True)
+        except ValueError as e:
+            raise NotaryError("public_key must be base64") from e
+        if len(raw) != 32:
+            raise NotaryError("an Ed25519 public key is 32 bytes")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(db.party_keys).values(
+                        party_id=party_id,
+                        key_id=key_id,
+                        alg="ed25519",
+                        public_key=raw,
+                        created_at=utc_now(),
+                    )
+                )
+        except IntegrityError as e:
+            raise ConflictError(f"party {party_id} has a key {key_id} already") from e
+
+    def public_key(self, party_id: str, key_id: str) -> bytes | None:
+        k = db.party_keys.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(k.public_key).where(
+                    k.party_id == party_id, k.key_id == key_id, k.revoked_at.is_(None)
+                )
+            ).first()
+        return None if row is None else bytes(row.public_key)

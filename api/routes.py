@@ -1,0 +1,718 @@
+"""The HTTP routes (stable ones from DESIGN.md, and party administration)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from api.app import AppContext
+from api.http import client_key
+from api.parties import AuthError, ForbiddenError, Party, Principal
+from notary.bundle import Check, ProofBundle, VerificationReport, parse_bundle, verify_bundle
+from notary.digests import ContentDigest, digest_stream
+from notary.errors import MalformedProofError, NotaryError, NotFoundError, RecordError
+from notary.records import Content, Record, RecordSignature, verify_record_signature
+from notary.signing import Checkpoint, Receipt
+
+router = APIRouter()
+
+# --- dependencies ---------------------------------------------------------------------------------
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def optional_principal(request: Request, ctx: Ctx) -> Principal | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    client = client_key(request.scope)
+    if ctx.auth_limiter.allow(client, cost=0) > 0:  # already locked out: don't even look
+        raise AuthError("too many invalid tokens from this address; wait a minute")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 256:
+        raise AuthError("use 'Authorization: Bearer <token>'")
+    try:
+        return ctx.parties.authenticate(token.strip())
+    except AuthError:
+        ctx.auth_limiter.allow(client)
+        raise
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def principal(who: MaybePrincipal) -> Principal:
+    if who is None:
+        raise AuthError("this route needs a bearer token")
+    return who
+
+
+CurrentParty = Annotated[Principal, Depends(principal)]
+
+
+def _require(who: Principal, *roles: str) -> None:
+    if not who.has(*roles):
+        raise ForbiddenError(f"party {who.party_id} lacks the role: one of {', '.join(roles)}")
+
+
+def _may_read(who: Principal | None, stored_public: bool, submitter: str) -> bool:
+    if stored_public:
+        return True
+    return who is not None and (who.has("admin", "auditor") or who.party_id == submitter)
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429, 503)
+}
+
+
+class RecordMeta(BaseModel):
+    """The ``meta`` form field of ``POST /v1/records``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project: str | None = None
+    stage: str | None = None
+    kind: str = "document"
+    data: dict[str, Any] = Field(default_factory=dict)
+    signatures: list[dict[str, Any]] = Field(default_factory=list, max_length=32)
+    client_time: str | None = None
+    prev: str | None = None
+    #: False keeps the file encrypted at rest and downloadable only by authorised parties.
+    public: bool = True
+    media_type: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=255)
+
+
+class RecordAccepted(BaseModel):
+    id: str
+    leaf_index: int
+    leaf_hash: str
+    receipt: Receipt
+
+
+class RecordOut(BaseModel):
+    id: str
+    leaf_index: int
+    leaf_hash: str
+    public: bool
+    status: Literal["anchored", "pending"]
+    record: dict[str, Any]
+
+
+class Pending(BaseModel):
+    status: Literal["pending"]
+    leaf_index: int
+    detail: str
+
+
+class CheckOut(BaseModel):
+    check: str
+    passed: bool | None
+    detail: str
+
+
+class MatchOut(BaseModel):
+    id: str
+    leaf_index: int
+    leaf_hash: str
+    status: Literal["anchored", "pending"]
+    record: dict[str, Any]
+    bundle: dict[str, Any] | None
+
+
+class VerifyOut(BaseModel):
+    verified: bool
+    checks: list[CheckOut]
+    records: list[MatchOut]
+
+
+class AnchorOut(BaseModel):
+    status: str
+    tree_size: int
+    checkpoint: Checkpoint | None
+    chain_id: int | None = None
+    contract: str | None = None
+    tx_hash: str | None = None
+    block_number: int | None = None
+    block_hash: str | None = None
+
+
+class CheckpointOut(BaseModel):
+    checkpoint: Checkpoint
+    anchor: dict[str, Any] | None
+
+
+class ConsistencyOut(BaseModel):
+    from_size: int = Field(alias="from")
+    to_size: int = Field(alias="to")
+    root_from: str
+    root_to: str
+    proof: list[str]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class PartyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["organisation", "person"]
+    roles: list[Literal["admin", "submitter", "auditor"]] = Field(min_length=1, max_length=3)
+
+
+class PartyOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    roles: list[str]
+    created_at: str
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    party_id: str
+    token: str = Field(description="Shown once: only its hash is stored.")
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+    public_key: str = Field(max_length=64, description="Raw Ed25519 public key, base64")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    log_size: int
+    log_id: str
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+def _parse_meta(raw: str) -> RecordMeta:
+    try:
+        return RecordMeta.model_validate_json(raw)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "meta"
+        msg = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "")
+        raise RecordError(msg, field=f"meta.{where}" if where != "meta" else "meta") from e
+
+
+def _check_signatures(ctx: AppContext, record: Record) -> None:
+    for sig in record.signatures:
+        key = ctx.parties.public_key(sig.party, sig.key_id)
+        if key is None:
+            raise RecordError(
+                f"party {sig.party} has no active key {sig.key_id}", field="signatures"
+            )
+        verify_record_signature(record, sig, key)
+
+
+def _draft(meta: RecordMeta, submitter: str, content: Content | None, received_at: str) -> Record:
+    if meta.stage == "notice" and not meta.public:
+        raise RecordError("public notices (公示) are always public", field="meta.public")
+    try:
+        return Record.model_validate(
+            {
+                "project": meta.project,
+                "stage": meta.stage,
+                "kind": meta.kind,
+                "data": meta.data,
+                "signatures": [RecordSignature.model_validate(s) for s in meta.signatures],
+                "client_time": meta.client_time,
+                "prev": meta.prev,
+                "submitter": submitter,
+                "content": content,
+                "received_at": received_at,
+            }
+        )
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "meta"
+        msg = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "")
+        raise RecordError(msg, field=where) from e
+
+
+@router.post(
+    "/v1/records",
+    status_code=201,
+    response_model=RecordAccepted,
+    responses=ERRORS,
+    tags=["records"],
+)
+async def create_record(
+    ctx: Ctx,
+    who: CurrentParty,
+    meta: Annotated[str, Form(max_length=300_000, description="JSON: RecordMeta")],
+    file: Annotated[UploadFile | None, File(description="The file to notarize")] = None,
+) -> RecordAccepted:
+    """Notarize a record (and its file). Returns at once with a signed receipt."""
+    _require(who, "submitter", "admin")
+    parsed = _parse_meta(meta)
+    now = ctx.notary.clock()
+    # Validate everything that does not need the file before storing the file.
+    draft = _draft(parsed, who.party_id, None, now)
+    content = None
+    if file is not None:
+        info = await run_in_threadpool(ctx.blobs.put, file.file, private=not parsed.public)
+        media = parsed.media_type or file.content_type or "application/octet-stream"
+        content = Content(
+            sha256=info.sha256,
+            sm3=info.sm3,
+            size=info.content_size,
+            media_type=media.split(";")[0].strip().lower()[:191] or "application/octet-stream",
+            cid=info.cid,
+            name=(parsed.name or file.filename or None),
+        )
+        draft = _draft(parsed, who.party_id, content, now)
+    _check_signatures(ctx, draft)
+    accepted = await run_in_threadpool(ctx.notary.accept, draft, parsed.public)
+    ctx.metrics.records.inc()
+    return RecordAccepted(
+        id=accepted.record_id,
+        leaf_index=accepted.entry.index,
+        leaf_hash=accepted.entry.leaf_hash.hex(),
+        receipt=accepted.receipt,
+    )
+
+
+def _readable(ctx: AppContext, record_id: str, who: Principal | None) -> tuple[Any, Record]:
+    if len(record_id) > 64:
+        raise NotFoundError("no such record")
+    stored = ctx.notary.log.get(record_id)
+    record = stored.record
+    if not _may_read(who, stored.public, record.submitter):
+        # Same answer as an unknown id: the existence of a private record is not disclosed here.
+        raise NotFoundError(f"no record with id {record_id}")
+    return stored, record
+
+
+@router.get("/v1/records/{record_id}", response_model=RecordOut, responses=ERRORS, tags=["records"])
+def get_record(ctx: Ctx, who: MaybePrincipal, record_id: str) -> RecordOut:
+    stored, _ = _readable(ctx, record_id, who)
+    anchored = ctx.anchors.covering(stored.index) is not None
+    return RecordOut(
+        id=stored.record_id,
+        leaf_index=stored.index,
+        leaf_hash=stored.leaf_hash.hex(),
+        public=stored.public,
+        status="anchored" if anchored else "pending",
+        record=json.loads(stored.entry),
+    )
+
+
+def _bundle(ctx: AppContext, stored: Any) -> ProofBundle | None:
+    anchor = ctx.anchors.covering(stored.index)
+    if anchor is None:
+        return None
+    return ctx.notary.bundle(
+        stored.record_id,
+        checkpoint=ctx.notary.log.checkpoint(anchor.tree_size),
+        anchor=anchor.bundle_anchor(),
+    )
+
+
+@router.get(
+    "/v1/records/{record_id}/proof", responses={**ERRORS, 202: {"model": Pending}}, tags=["records"]
+)
+def get_proof(ctx: Ctx, who: MaybePrincipal, record_id: str) -> JSONResponse:
+    """The proof bundle (``sunlight-proof/1``) once anchored; 202 while pending."""
+    stored, _ = _readable(ctx, record_id, who)
+    bundle = _bundle(ctx, stored)
+    if bundle is None:
+        return JSONResponse(
+            Pending(
+                status="pending",
+                leaf_index=stored.index,
+                detail="in the log; waiting to be anchored",
+            ).model_dump(),
+            status_code=202,
+        )
+    return JSONResponse(bundle.to_json())
+
+
+@router.get(
+    "/v1/records/{record_id}/file",
+    responses=ERRORS,
+    tags=["records"],
+    response_class=StreamingResponse,
+)
+def get_file(ctx: Ctx, who: MaybePrincipal, record_id: str) -> StreamingResponse:
+    """The notarized file (decrypted for authorised parties when it is private)."""
+    _, record = _readable(ctx, record_id, who)
+    if record.content is None or record.content.cid is None:
+        raise NotFoundError("this record notarizes no stored file")
+    reader = ctx.blobs.open(record.content.cid)
+
+    def chunks() -> Any:
+        with reader:
+            while chunk := reader.read(1 << 20):
+                yield chunk
+
+    name = (record.content.name or "file").replace('"', "")
+    return StreamingResponse(
+        chunks(),
+        media_type=record.content.media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}",
+            "Content-Length": str(record.content.size),
+        },
+    )
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415
+
+    return quote(name, safe="")
+
+
+@router.get(
+    "/v1/records/{record_id}/certificate.pdf",
+    responses=ERRORS,
+    tags=["records"],
+    response_class=Response,
+)
+def get_certificate(ctx: Ctx, who: MaybePrincipal, record_id: str, request: Request) -> Response:
+    """The evidence certificate (存证证书) with a QR code to the verification page."""
+    from api.certificate import render_certificate  # noqa: PLC0415 - PDF libraries load lazily
+
+    stored, record = _readable(ctx, record_id, who)
+    anchor = ctx.anchors.covering(stored.index)
+    base = ctx.settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
+    pdf = render_certificate(
+        record_id=stored.record_id,
+        record=record,
+        leaf_index=stored.index,
+        leaf_hash=stored.leaf_hash.hex(),
+        checkpoint=ctx.notary.log.checkpoint(anchor.tree_size) if anchor else None,
+        anchor=anchor.bundle_anchor() if anchor else None,
+        verify_url=f"{base}/verify?id={stored.record_id}",
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="certificate-{stored.record_id}.pdf"'},
+    )
+
+
+# --- anchoring and checkpoints ---------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/anchor",
+    response_model=AnchorOut,
+    responses={**ERRORS, 502: {"model": ErrorBody}},
+    tags=["anchoring"],
+)
+async def anchor_now(ctx: Ctx, who: CurrentParty) -> AnchorOut:
+    """(administrator) Anchor the current log now and wait for confirmation."""
+    _require(who, "admin")
+    anchorer = await run_in_threadpool(ctx.get_anchorer)
+    result = await run_in_threadpool(anchorer.run_once, force=True)
+    if result is None:
+        latest = ctx.anchors.latest_confirmed()
+        return AnchorOut(
+            status="up_to_date", tree_size=latest.tree_size if latest else 0, checkpoint=None
+        )
+    return AnchorOut(
+        status=result.status,
+        tree_size=result.tree_size,
+        checkpoint=result.checkpoint,
+        chain_id=result.chain_id,
+        contract=result.contract,
+        tx_hash=result.tx_hash,
+        block_number=result.block_number,
+        block_hash=result.block_hash,
+    )
+
+
+@router.get(
+    "/v1/checkpoints/latest", response_model=CheckpointOut, responses=ERRORS, tags=["checkpoints"]
+)
+def latest_checkpoint(ctx: Ctx) -> CheckpointOut:
+    """The latest anchored checkpoint (or the latest signed one before any anchor)."""
+    anchor = ctx.anchors.latest_confirmed()
+    if anchor is not None:
+        return CheckpointOut(
+            checkpoint=ctx.notary.log.checkpoint(anchor.tree_size),
+            anchor=anchor.bundle_anchor().model_dump(),
+        )
+    return CheckpointOut(checkpoint=ctx.notary.log.checkpoint(), anchor=None)
+
+
+@router.get(
+    "/v1/checkpoints/consistency",
+    response_model=ConsistencyOut,
+    responses=ERRORS,
+    tags=["checkpoints"],
+)
+def consistency(
+    ctx: Ctx,
+    from_size: Annotated[int, Query(alias="from", ge=0, le=2**62)],
+    to_size: Annotated[int, Query(alias="to", ge=0, le=2**62)],
+) -> ConsistencyOut:
+    """RFC 6962 consistency proof between two tree sizes of the log."""
+    size, _ = ctx.notary.log.state()
+    if not from_size <= to_size <= size:
+        raise RecordError(f"need 0 <= from <= to <= {size} (the log's size)", field="from")
+    proof = ctx.notary.log.consistency_proof(from_size, to_size)
+    return ConsistencyOut(
+        from_size=from_size,
+        to_size=to_size,
+        root_from=ctx.notary.log.root(from_size).hex(),
+        root_to=ctx.notary.log.root(to_size).hex(),
+        proof=[p.hex() for p in proof],
+    )
+
+
+# --- verification ---------------------------------------------------------------------------------
+
+_VERIFY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["sha256"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["format"],
+                            "properties": {
+                                "format": {"type": "string", "enum": ["sunlight-proof/1"]}
+                            },
+                            "description": "a sunlight-proof/1 bundle",
+                        },
+                    ]
+                }
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/v1/verify",
+    response_model=VerifyOut,
+    responses=ERRORS,
+    tags=["verification"],
+    openapi_extra=_VERIFY_BODY,
+)
+async def verify(ctx: Ctx, request: Request) -> VerifyOut:
+    """Verify a proof bundle, a SHA-256, or a file. Every check is reported by name."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=1)
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUploadFile):
+            raise RecordError("send the file as the multipart field 'file'", field="file")
+        digest = await run_in_threadpool(digest_stream, upload.file, sm3=ctx.settings.sm3)
+        return await run_in_threadpool(_verify_hash, ctx, digest.sha256, digest)
+    body = await request.body()
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise MalformedProofError(f"the body is not JSON: {e}") from e
+    if isinstance(doc, dict) and set(doc) == {"sha256"}:
+        sha = doc["sha256"]
+        if not isinstance(sha, str) or len(sha) != 64 or not _is_hex(sha):
+            raise RecordError("must be 64 hexadecimal digits", field="sha256")
+        return await run_in_threadpool(_verify_hash, ctx, sha.lower(), None)
+    bundle = parse_bundle(doc)
+    report = await run_in_threadpool(_verify_bundle, ctx, bundle, None)
+    return VerifyOut(verified=report.verified, checks=_checks(report.checks), records=[])
+
+
+def _is_hex(s: str) -> bool:
+    try:
+        bytes.fromhex(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _checks(checks: Any) -> list[CheckOut]:
+    return [CheckOut(check=c.name, passed=c.passed, detail=c.detail) for c in checks]
+
+
+def _verify_bundle(
+    ctx: AppContext, bundle: ProofBundle, digest: ContentDigest | None
+) -> VerificationReport:
+    chain = None
+    if bundle.anchor is not None:
+        try:
+            chain = ctx.chain()
+        except NotaryError:
+            chain = None  # reported as "not checked" rather than failing the request
+    if (
+        chain is not None
+        and bundle.anchor is not None
+        and (
+            bundle.anchor.contract.lower() != chain.contract_address.lower()
+            or bundle.anchor.chain_id != chain.chain_id
+        )
+    ):
+        chain = None  # anchored elsewhere: this server cannot read that chain
+    return verify_bundle(bundle, file_digest=digest, trusted_log_key=None, chain=chain)
+
+
+def _verify_hash(ctx: AppContext, sha256: str, digest: ContentDigest | None) -> VerifyOut:
+    matches = ctx.notary.log.find_by_content(sha256, limit=20)
+    if not matches:
+        return VerifyOut(
+            verified=False,
+            records=[],
+            checks=[
+                CheckOut(
+                    check="found",
+                    passed=False,
+                    detail="no record in this log notarizes a file with this SHA-256",
+                )
+            ],
+        )
+    out: list[MatchOut] = []
+    checks: list[CheckOut] = []
+    verified = False
+    for stored in matches:
+        bundle = _bundle(ctx, stored)
+        if bundle is not None:
+            report = _verify_bundle(ctx, bundle, digest)
+            verified |= report.verified
+            if not checks:
+                checks = _checks(report.checks)
+        out.append(
+            MatchOut(
+                id=stored.record_id,
+                leaf_index=stored.index,
+                leaf_hash=stored.leaf_hash.hex(),
+                status="anchored" if bundle else "pending",
+                record=json.loads(stored.entry),
+                bundle=bundle.to_json() if bundle else None,
+            )
+        )
+    found = Check("found", True, f"{len(out)} record(s) notarize this file")
+    return VerifyOut(
+        verified=verified,
+        records=out,
+        checks=[CheckOut(check=found.name, passed=True, detail=found.detail), *checks],
+    )
+
+
+# --- parties ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/parties", status_code=201, response_model=PartyOut, responses=ERRORS, tags=["parties"]
+)
+def create_party(ctx: Ctx, who: CurrentParty, body: PartyIn) -> PartyOut:
+    """(administrator) Register an organisation or a person with roles."""
+    _require(who, "admin")
+    return _party_out(ctx.parties.create_party(body.id, body.name, body.kind, tuple(body.roles)))
+
+
+@router.get("/v1/parties/me", response_model=PartyOut, responses=ERRORS, tags=["parties"])
+def me(ctx: Ctx, who: CurrentParty) -> PartyOut:
+    if who.party_id == "admin" and who.roles == frozenset({"admin"}):
+        return PartyOut(
+            id="admin",
+            name="bootstrap administrator",
+            kind="person",
+            roles=["admin"],
+            created_at="",
+        )
+    return _party_out(ctx.parties.party(who.party_id))
+
+
+def _party_out(party: Party) -> PartyOut:
+    return PartyOut(
+        id=party.id,
+        name=party.name,
+        kind=party.kind,
+        roles=list(party.roles),
+        created_at=party.created_at,
+    )
+
+
+@router.post(
+    "/v1/parties/{party_id}/tokens",
+    status_code=201,
+    response_model=TokenOut,
+    responses=ERRORS,
+    tags=["parties"],
+)
+def issue_token(ctx: Ctx, who: CurrentParty, party_id: str) -> TokenOut:
+    """(administrator) A new bearer token for a party. Shown once."""
+    _require(who, "admin")
+    issued = ctx.parties.issue_token(party_id)
+    return TokenOut(token_id=issued.id, party_id=issued.party_id, token=issued.token)
+
+
+@router.delete("/v1/tokens/{token_id}", status_code=204, responses=ERRORS, tags=["parties"])
+def revoke_token(ctx: Ctx, who: CurrentParty, token_id: str) -> Response:
+    """(administrator) Revoke a token at once."""
+    _require(who, "admin")
+    ctx.parties.revoke_token(token_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/parties/{party_id}/keys", status_code=201, responses=ERRORS, tags=["parties"])
+def add_key(ctx: Ctx, who: CurrentParty, party_id: str, body: KeyIn) -> dict[str, str]:
+    """Register a signing key (the party itself, or an administrator)."""
+    if who.party_id != party_id:
+        _require(who, "admin")
+    ctx.parties.add_key(party_id, body.key_id, body.public_key)
+    return {"party": party_id, "key_id": body.key_id}
+
+
+# --- operations -----------------------------------------------------------------------------------
+
+
+@router.get("/healthz", response_model=Health, tags=["operations"])
+def healthz(ctx: Ctx) -> Health:
+    size, _ = ctx.notary.log.state()
+    return Health(status="ok", log_size=size, log_id=ctx.notary.key.log_id)
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response)
+def metrics(ctx: Ctx) -> Response:
+    """Prometheus metrics."""
+    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
