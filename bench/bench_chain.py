@@ -37,11 +37,12 @@ def _anchor(backend: Any, tree: Any, old: int, new: int, manifest: str = "") -> 
 
 
 def _gas(node: Any) -> None:
-    from anchors.chain import connect_rpc, deploy_contract  # noqa: PLC0415
     from eth_account import Account  # noqa: PLC0415
+    from web3 import Web3  # noqa: PLC0415
+
+    from anchors.chain import connect_rpc, deploy_contract  # noqa: PLC0415
     from notary.merkle import MerkleTree, leaf_hash  # noqa: PLC0415
     from tests.integration.anchors import nodes  # noqa: PLC0415
-    from web3 import Web3  # noqa: PLC0415
 
     key = nodes.ANVIL_KEYS[0]
     w3 = Web3(Web3.HTTPProvider(node.url))
@@ -83,7 +84,7 @@ def _gas(node: Any) -> None:
         f"verifyInclusion() in a tree of 2^20 - 1 = {N_VERIFY:,} leaves (built in {build_s:.1f} s)"
     )
     _anchor(backend, tree, N_BIG, N_VERIFY)
-    contract = backend._contract  # noqa: SLF001 - the bench reads the raw estimate
+    contract = backend._contract
     estimates = []
     for index in (0, 1, 524_287, N_VERIFY - 2, N_VERIFY - 1):
         proof = tree.inclusion_proof(index, N_VERIFY)
@@ -100,13 +101,14 @@ def _gas(node: Any) -> None:
 
 
 def _latency(tmp: Path) -> None:
+    from eth_account import Account  # noqa: PLC0415
+    from web3 import Web3  # noqa: PLC0415
+
     from anchors.anchorer import Anchorer  # noqa: PLC0415
     from anchors.chain import connect_rpc, deploy_contract  # noqa: PLC0415
     from api.service import Notary  # noqa: PLC0415
     from api.settings import Settings  # noqa: PLC0415
-    from eth_account import Account  # noqa: PLC0415
     from tests.integration.anchors import nodes  # noqa: PLC0415
-    from web3 import Web3  # noqa: PLC0415
 
     node = nodes.anvil(tmp, "--block-time", "1")
     node.start()
