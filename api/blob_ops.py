@@ -18,6 +18,9 @@ from notary.errors import (
     BlobErasedError,
     BlobIntegrityError,
     BlobNotFoundError,
+    BlobStoreError,
+    BlobStoreUnavailable,
+    InvalidCidError,
     KeyMaterialError,
 )
 
@@ -77,7 +80,7 @@ def migrate_blobs(
     return report
 
 
-ProblemKind = Literal["missing", "corrupt", "mismatch", "undecryptable"]
+ProblemKind = Literal["missing", "corrupt", "mismatch", "undecryptable", "invalid_cid", "error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,12 @@ def _check_one(
         return BlobProblem(cid, "corrupt", str(exc))
     except (BlobDecryptionError, KeyMaterialError) as exc:
         return BlobProblem(cid, "undecryptable", str(exc))
+    except InvalidCidError as exc:
+        return BlobProblem(cid, "invalid_cid", str(exc))
+    except BlobStoreUnavailable:
+        raise
+    except BlobStoreError as exc:
+        return BlobProblem(cid, "error", str(exc))
 
 
 def _drain(reader: BinaryIO) -> str:

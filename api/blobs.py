@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
+from api.settings import Settings
 from notary.blobs import BlobInfo, BlobStore, EncryptionInfo, Tombstone
 from notary.cid import CHUNK_SIZE, MAX_LINKS, CidHasher, parse_cid
 from notary.digests import ContentHasher
@@ -49,6 +50,7 @@ __all__ = [
     "ENCRYPTION_ALG",
     "KuboBlobStore",
     "LocalBlobStore",
+    "blob_store_from_settings",
     "open_blob_store",
     "parse_kek",
 ]
@@ -1067,12 +1069,23 @@ def open_blob_store(
     max_bytes: int | None = None,
     sm3: bool = False,
 ) -> BlobStore:
-    """The store a deployment uses: IPFS when ``ipfs_api`` is set, else ``data_dir/blobs``.
-
-    With IPFS the sidecars live in ``data_dir/blob-meta``.
-    """
+    """The store a deployment uses: IPFS when ``ipfs_api`` is set (sidecars in
+    ``data_dir/blob-meta``), else the local store in ``data_dir/blobs``."""
     if ipfs_api:
         return KuboBlobStore(
             ipfs_api, meta_dir=data_dir / "blob-meta", kek=kek, max_bytes=max_bytes, sm3=sm3
         )
     return LocalBlobStore(data_dir / "blobs", kek=kek, max_bytes=max_bytes, sm3=sm3)
+
+
+def blob_store_from_settings(settings: Settings) -> BlobStore:
+    """:func:`open_blob_store` with every knob from the settings (``SUNLIGHT_IPFS_API``,
+    ``SUNLIGHT_BLOB_KEK``, ``SUNLIGHT_MAX_UPLOAD_BYTES``, ``SUNLIGHT_SM3``)."""
+    secret = settings.blob_kek.get_secret_value()
+    return open_blob_store(
+        data_dir=settings.data_dir,
+        ipfs_api=settings.ipfs_api,
+        kek=parse_kek(secret) if secret else None,
+        max_bytes=settings.max_upload_bytes,
+        sm3=settings.sm3,
+    )

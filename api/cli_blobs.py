@@ -11,9 +11,8 @@ import typer
 from rich.console import Console
 
 from api.blob_ops import check_blobs, erase_blob, migrate_blobs
-from api.blobs import KuboBlobStore, LocalBlobStore, open_blob_store, parse_kek
+from api.blobs import KuboBlobStore, LocalBlobStore, blob_store_from_settings, parse_kek
 from api.settings import Settings
-from notary.blobs import BlobStore
 from notary.errors import NotaryError
 
 blobs_app = typer.Typer(
@@ -39,16 +38,6 @@ def _settings(data_dir: Path | None) -> Settings:
 def _kek(settings: Settings) -> bytes | None:
     secret = settings.blob_kek.get_secret_value()
     return parse_kek(secret) if secret else None
-
-
-def _store(settings: Settings) -> BlobStore:
-    return open_blob_store(
-        data_dir=settings.data_dir,
-        ipfs_api=settings.ipfs_api,
-        kek=_kek(settings),
-        max_bytes=settings.max_upload_bytes,
-        sm3=settings.sm3,
-    )
 
 
 @contextlib.contextmanager
@@ -138,7 +127,7 @@ def check(
     """Re-verify every blob: stored bytes against the CID, content against the log's SHA-256."""
     settings = _settings(data_dir)
     with _errors():
-        store = _store(settings)
+        store = blob_store_from_settings(settings)
         expected = None if store_only else log_blob_digests(settings)
         if expected is None and not store_only:
             err.print("no log found: checking the store against its own metadata")
@@ -168,5 +157,5 @@ def erase(
     """Personal-data takedown: delete a blob's bytes, keep a tombstone; records stay valid."""
     settings = _settings(data_dir)
     with _errors():
-        stone = erase_blob(_store(settings), cid, reason=reason)
+        stone = erase_blob(blob_store_from_settings(settings), cid, reason=reason)
     out.print(f"[green]erased[/] {stone.cid} at {stone.erased_at}: {stone.reason}", soft_wrap=True)

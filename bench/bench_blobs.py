@@ -23,8 +23,17 @@ with open(sys.argv[1], "rb", buffering=0) as f:
 
 
 def _upload(*args: str) -> dict[str, float | str]:
+    # A shell forks the child, so its ru_maxrss is its own, not this process's inherited peak.
     _, _, out = run_child(
-        [sys.executable, "-m", "tests.support.blob_upload", *args],
+        [
+            "/bin/sh",
+            "-c",
+            '"$0" "$@"; exit $?',
+            sys.executable,
+            "-m",
+            "tests.support.blob_upload",
+            *args,
+        ],
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     result: dict[str, float | str] = json.loads(out)

@@ -269,11 +269,13 @@ def test_migrate_check_erase(kubo: KuboDaemon, local_store: LocalBlobStore, tmp_
         assert healthy.healthy and healthy.ok == 2 and healthy.erased == [c.cid]
 
         bad = check_blobs(
-            ipfs, [(a.cid, "00" * 32), (cid_of(b"not there"), None), (b.cid, b.sha256)]
+            ipfs,
+            [(a.cid, "00" * 32), (cid_of(b"not there"), None), (b.cid, b.sha256), ("Qm1", None)],
         )
         assert [(p.cid, p.kind) for p in bad.problems] == [
             (a.cid, "mismatch"),
             (cid_of(b"not there"), "missing"),
+            ("Qm1", "invalid_cid"),
         ]
 
         stone = erase_blob(ipfs, a.cid, reason="GDPR request 3")

@@ -22,8 +22,18 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def upload(*args: str) -> dict[str, float]:
+    # Through a small shell that forks the child: ru_maxrss carries over exec, and a child forked
+    # (or vforked) straight from this big pytest process would inherit pytest's peak.
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.blob_upload", *args],
+        [
+            "/bin/sh",
+            "-c",
+            '"$0" "$@"; exit $?',
+            sys.executable,
+            "-m",
+            "tests.support.blob_upload",
+            *args,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

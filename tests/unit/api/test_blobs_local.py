@@ -12,13 +12,16 @@ import pytest
 
 from api.blobs import (
     SEGMENT_SIZE,
+    KuboBlobStore,
     LocalBlobStore,
     SegmentDecryptor,
     SegmentEncryptor,
+    blob_store_from_settings,
     kek_id,
     open_blob_store,
     parse_kek,
 )
+from api.settings import Settings
 from notary.blobs import BlobStore
 from notary.cid import CHUNK_SIZE, cid_of
 from notary.errors import (
@@ -49,6 +52,8 @@ def files_under(root: Path) -> list[Path]:
 def test_is_a_blob_store(store: LocalBlobStore, tmp_path: Path) -> None:
     assert isinstance(store, BlobStore)
     assert isinstance(open_blob_store(data_dir=tmp_path), LocalBlobStore)
+    kubo = blob_store_from_settings(Settings(data_dir=tmp_path, ipfs_api="http://127.0.0.1:5001"))
+    assert isinstance(kubo, KuboBlobStore) and not kubo.can_decrypt
 
 
 @pytest.mark.parametrize("size", [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 17])
@@ -191,7 +196,7 @@ def test_private_round_trip(store: LocalBlobStore, size: int) -> None:
     stored = store.path(info.cid).read_bytes()
     assert info.cid == cid_of(stored)
     assert info.size == len(stored)
-    assert data[:64] not in stored or size == 0
+    assert data[:64] not in stored or size < 16  # a few bytes may occur by chance
     with store.open(info.cid) as f:
         assert f.read() == data
     with store.open_stored(info.cid) as f:
