@@ -22,7 +22,7 @@ __all__ = ["open_backend", "open_reader"]
 
 
 def open_reader(rpc_url: str, contract: str) -> ChainReader:
-    """Read access to the EvidenceAnchor at ``contract`` through the JSON-RPC node at ``rpc_url``."""
+    """Read access to the EvidenceAnchor at ``contract`` through the node at ``rpc_url``."""
     from anchors.chain import connect_rpc  # noqa: PLC0415
 
     return connect_rpc(rpc_url, contract)

@@ -137,13 +137,15 @@ class Anchorer:
         log_size, _ = self.log.state()
         if chain_size > log_size:
             raise AnchorError(
-                f"the contract {self.backend.contract_address} has anchored {chain_size} entries but "
-                f"this log has only {log_size}: it belongs to another log; check CONTRACT_ADDRESS"
+                f"the contract {self.backend.contract_address} has anchored {chain_size} "
+                f"entries but this log has only {log_size}: it belongs to another log; "
+                "check SUNLIGHT_CONTRACT_ADDRESS"
             )
         if chain_size and self.log.root(chain_size) != chain_root:
             raise AnchorError(
                 f"the root anchored on chain for size {chain_size} is not this log's root at that "
-                "size: the log was rewritten or the contract belongs to another log; run `sunlight audit`"
+                "size: the log was rewritten or the contract belongs to another log; "
+                "run `sunlight audit`"
             )
         checkpoint = self.log.publish_checkpoint(self.key, self._clock())
         if checkpoint.tree_size <= chain_size:

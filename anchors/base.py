@@ -78,7 +78,7 @@ class ChainReader(Protocol):
     def verify_inclusion(
         self, leaf_hash: bytes, leaf_index: int, tree_size: int, proof: Sequence[bytes]
     ) -> bool:
-        """The contract's own ``verifyInclusion()``; False for anything that is not a valid proof."""
+        """The contract's own ``verifyInclusion()``; False for anything but a valid proof."""
         ...
 
     def block_hash(self, number: int) -> str | None:
@@ -106,7 +106,7 @@ class AnchorBackend(ChainReader, Protocol):
         ...
 
     def send_raw(self, raw: bytes) -> str:
-        """Broadcast a signed transaction; return its hash. Re-sending a known one is not an error."""
+        """Broadcast a signed transaction; return its hash. Re-sending a known one is fine."""
         ...
 
     def receipt(self, tx_hash: str) -> TxReceipt | None:

@@ -397,7 +397,7 @@ def connect_rpc(
     """EvidenceAnchor on the node at ``url``. Contacts the node only when first used, so an
     anchorer starts while the node is down and catches up when it is back."""
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}))
-    # PoA chains (geth clique, Besu QBFT/IBFT) carry more than 32 bytes of extraData; harmless elsewhere.
+    # PoA chains (geth clique, Besu QBFT/IBFT) carry over 32 bytes of extraData; harmless elsewhere.
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     account = Account.from_key(private_key) if private_key else None
     return Web3Chain(

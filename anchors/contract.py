@@ -1,7 +1,7 @@
 """The compiled EvidenceAnchor (``contracts_sol/build/EvidenceAnchor.json``) and its errors.
 
-The artifact is committed, so nothing here needs Node or a compiler; ``scripts/compile_contracts.py``
-rebuilds it and a test fails when it is stale.
+The artifact is committed, so nothing here needs Node or a compiler;
+``scripts/compile_contracts.py`` rebuilds it and a test fails when it is stale.
 """
 
 from __future__ import annotations

@@ -150,8 +150,9 @@ class EmbeddedChain:
         funded = {a.lower() for a in header["funded"]}
         if self.account.address.lower() not in funded:
             raise AnchorError(
-                f"the embedded chain in {directory} funds {sorted(funded)}, not the anchoring key's "
-                f"account {self.account.address}: use the key it was created with, or a new DATA_DIR"
+                f"the embedded chain in {directory} funds {sorted(funded)}, not the "
+                f"anchoring key's account {self.account.address}: use the key it was created "
+                "with, or a new DATA_DIR"
             )
         self.contract_address = to_checksum_address(keccak(_rlp_create(header["deployer"]))[12:])
         if not blocks:
@@ -236,8 +237,9 @@ class EmbeddedChain:
                 or b.chain.get_canonical_head().block_number != block["n"]
             ):
                 raise AnchorError(
-                    f"replaying {self.journal_path}: block {block['n']} came out as 0x{mined.hex()}, "
-                    f"the journal says {block['hash']}; the journal or the eth-tester/py-evm version changed"
+                    f"replaying {self.journal_path}: block {block['n']} came out as "
+                    f"0x{mined.hex()}, the journal says {block['hash']}; the journal or the "
+                    "eth-tester/py-evm version changed"
                 )
         b.replay_timestamp = None
 

@@ -1,4 +1,4 @@
-"""Chain commands of the ``sunlight`` CLI: ``sunlight contract deploy|status`` and ``sunlight anchorer``.
+"""Chain commands of the ``sunlight`` CLI: ``contract deploy|status`` and ``anchorer``.
 
 Registered in :mod:`api.cli`::
 

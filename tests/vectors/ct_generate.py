@@ -1,10 +1,14 @@
-"""Writes tests/vectors/ct/rfc6962.json, read by the Hardhat tests (python -m tests.vectors.ct_generate).
+"""Writes tests/vectors/ct/rfc6962.json for the Hardhat tests.
 
-- ``ct``: the Certificate Transparency test vectors (the eight leaves of RFC 6962's reference tests):
+Run: ``python -m tests.vectors.ct_generate``.
+
+- ``ct``: the Certificate Transparency test vectors (the eight leaves of RFC 6962's reference
+  tests):
   the root of every size 1..8, every inclusion proof and every consistency proof, all computed with
   :mod:`notary.merkle` and the roots checked against the values published with those vectors.
 - ``chain``: a log of 1000 entries ``entry-<i>`` anchored at growing sizes, each with its
-  consistency proof from the previous size, and a fork of it (entry 300, already anchored at size 513, rewritten) for the attacks.
+  consistency proof from the previous size, and a fork of it for the attacks (entry 300,
+  already anchored at size 513, rewritten).
 """
 
 import json
