@@ -20,7 +20,7 @@ from anchors.base import AnchorBackend
 from anchors.store import AnchorStore
 from api.blobs import open_blob_store, parse_kek
 from api.http import HttpMiddleware, Metrics, RateLimiter
-from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore
+from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
 from api.service import Notary
 from api.settings import Settings
 from notary.blobs import BlobStore
@@ -46,6 +46,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (BlobErasedError, 410),
     (NotFoundError, 404),
     (ConflictError, 409),
+    (RateLimitedError, 429),
     (BlobTooLargeError, 413),
     (BlobStoreUnavailable, 503),
     (ChainUnavailableError, 503),

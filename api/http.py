@@ -40,6 +40,9 @@ SECURITY_HEADERS = [
 ]
 
 
+_OURS = frozenset({name for name, _ in SECURITY_HEADERS} | {b"x-request-id"})
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the request id; never the Authorization header."""
 
@@ -114,6 +117,14 @@ class RateLimiter:
         self.rate, self.burst = rate, burst
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    def blocked(self, key: str) -> float:
+        """Seconds until ``key`` may spend a token again (0 when it may now), spending nothing."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def allow(self, key: str, cost: float = 1.0) -> float:
         """0 when allowed, else the seconds to wait."""
@@ -243,11 +254,9 @@ def _decorating(send: Send, rid: str, status_holder: dict[str, int]) -> Send:
         if message["type"] == "http.response.start":
             status_holder["status"] = message["status"]
             status_holder["started"] = 1
-            message["headers"] = [
-                *message.get("headers", []),
-                *SECURITY_HEADERS,
-                (b"x-request-id", rid.encode()),
-            ]
+            # These headers are the middleware's to set: replace any a route set itself.
+            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
+            message["headers"] = [*kept, *SECURITY_HEADERS, (b"x-request-id", rid.encode())]
         await send(message)
 
     return wrapped

@@ -38,6 +38,12 @@ class ForbiddenError(NotaryError):
     code = "forbidden"
 
 
+class RateLimitedError(NotaryError):
+    """Too many requests, or too many bad tokens, from one address (HTTP 429)."""
+
+    code = "rate_limited"
+
+
 class ConflictError(NotaryError):
     """The object exists already (HTTP 409)."""
 

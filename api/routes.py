@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.app import AppContext
 from api.http import client_key
-from api.parties import AuthError, ForbiddenError, Party, Principal
+from api.parties import AuthError, ForbiddenError, Party, Principal, RateLimitedError
 from notary.bundle import Check, ProofBundle, VerificationReport, parse_bundle, verify_bundle
 from notary.digests import ContentDigest, digest_stream
 from notary.errors import MalformedProofError, NotaryError, NotFoundError, RecordError
@@ -40,8 +40,8 @@ def optional_principal(request: Request, ctx: Ctx) -> Principal | None:
         return None
     scheme, _, token = header.partition(" ")
     client = client_key(request.scope)
-    if ctx.auth_limiter.allow(client, cost=0) > 0:  # already locked out: don't even look
-        raise AuthError("too many invalid tokens from this address; wait a minute")
+    if ctx.auth_limiter.blocked(client):  # locked out by earlier bad tokens: don't even look
+        raise RateLimitedError("too many invalid tokens from this address; wait a minute")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 256:
         raise AuthError("use 'Authorization: Bearer <token>'")
     try:
@@ -399,9 +399,9 @@ def _quote(name: str) -> str:
 )
 def get_certificate(ctx: Ctx, who: MaybePrincipal, record_id: str, request: Request) -> Response:
     """The evidence certificate (存证证书) with a QR code to the verification page."""
+    stored, record = _readable(ctx, record_id, who)
     from api.certificate import render_certificate  # noqa: PLC0415 - PDF libraries load lazily
 
-    stored, record = _readable(ctx, record_id, who)
     anchor = ctx.anchors.covering(stored.index)
     base = ctx.settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
     pdf = render_certificate(
