@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
@@ -77,18 +79,22 @@ def _revert_data(e: ContractLogicError) -> bytes:
 
 def _tester_revert_data(e: BaseException) -> bytes | None:
     """Revert data from eth-tester, which raises its own ``TransactionFailed`` (wrapping py-evm's
-    ``Revert``) instead of web3's ``ContractLogicError``."""
+    ``Revert``) instead of web3's ``ContractLogicError``: as bytes, or (from ``eth_call``) as text
+    holding a bytes literal, ``"execution reverted: b'\\x71...'"``."""
     seen: BaseException | None = e
     for _ in range(5):
         if seen is None:
             break
-        name = type(seen).__name__
-        if (
-            name in ("TransactionFailed", "Revert")
-            and seen.args
-            and isinstance(seen.args[0], bytes)
-        ):
-            return seen.args[0]
+        if type(seen).__name__ in ("TransactionFailed", "Revert") and seen.args:
+            arg = seen.args[0]
+            if isinstance(arg, bytes):
+                return arg
+            literal = re.search(r"b'[^']*'|b\"[^\"]*\"", arg) if isinstance(arg, str) else None
+            if literal is not None:
+                with contextlib.suppress(ValueError, SyntaxError):
+                    value = ast.literal_eval(literal.group(0))
+                    if isinstance(value, bytes):
+                        return value
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -375,6 +381,11 @@ class Web3Chain:
                 self.w3.eth.call(cast(Any, call), block_identifier=int(r["blockNumber"]))
             except ContractLogicError as e:
                 return str(revert_error(_revert_data(e), context="reverted"))
+            except Exception as e:
+                data = _tester_revert_data(e)
+                if data is None:
+                    raise
+                return str(revert_error(data, context="reverted"))
         return "reverted (the replay no longer fails: the chain's state has moved on)"
 
     def resync_nonce(self) -> None:

@@ -114,3 +114,40 @@ def _wait_mined(chain: Chain, tx_hash: str) -> None:
         assert time.monotonic() < deadline, "transaction not mined"
         chain.backend.poll()
         time.sleep(0.05)
+
+
+def test_non_extending_checkpoint_mined_anyway_is_reverted_on_chain(chain: Chain) -> None:
+    """Skip the client-side simulation and force the transaction in: the contract reverts it."""
+    from typing import Any, cast
+
+    if chain.backend._account is None:  # pragma: no cover - every fixture chain has a key
+        pytest.skip("read-only chain")
+    good, forked = merkle.MerkleTree(), merkle.MerkleTree()
+    good.extend(f"e{i}".encode() for i in range(8))
+    forked.extend((b"rewritten" if i == 3 else f"e{i}".encode()) for i in range(12))
+    b = chain.backend
+    signed = b.sign_anchor(8, good.root(8), [], "")
+    b.send_raw(signed.raw)
+    _wait_mined(chain, signed.tx_hash)
+    fn = b._contract.functions.anchor(12, forked.root(12), forked.consistency_proof(8, 12), "")
+    account = b._account
+    tx = fn.build_transaction(
+        cast(
+            Any,
+            {
+                "from": account.address,
+                "nonce": b.nonces.take(),
+                "gas": 300_000,
+                "chainId": b.chain_id,
+                **b._fees(),
+            },
+        )
+    )
+    raw = bytes(account.sign_transaction(cast(dict[str, Any], tx)).raw_transaction)
+    tx_hash = b.send_raw(raw)
+    _wait_mined(chain, tx_hash)
+    receipt = b.receipt(tx_hash)
+    assert receipt is not None and receipt.status == 0
+    reason = b.revert_reason(tx_hash)
+    assert "EvidenceAnchorInconsistentCheckpoint" in reason and "does not extend" in reason
+    assert b.latest_checkpoint() == (8, good.root(8))
