@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -329,3 +331,30 @@ def test_phone_viewport(server: Server, browser: Any, shots: Path) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(shots / "verify-phone-result.png"), full_page=True)
     assert page.errors == []
+
+
+def test_certificate_qr_code_leads_to_a_verified_page(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    """The full loop: the certificate's QR code, scanned, opens the page, which verifies."""
+    tools = {name: shutil.which(name) for name in ("pdftoppm", "zbarimg")}
+    require(all(tools.values()), "poppler-utils and zbar-tools (scripts/setup/50-fonts.sh)")
+    r = httpx.get(f"{server.base}/v1/records/{server.anchored_id}/certificate.pdf", timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(r.content)
+    subprocess.run(
+        [tools["pdftoppm"], "-r", "150", "-png", str(pdf), str(tmp_path / "p")], check=True
+    )
+    (png,) = tmp_path.glob("p*.png")
+    scanned = subprocess.run(
+        [tools["zbarimg"], "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(png)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    assert scanned == f"{server.base}/verify?id={server.anchored_id}"
+    page = _page(browser)
+    page.goto(scanned)
+    assert _verdict(page) == "ok"
