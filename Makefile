@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The demo needs only the CJK font of the evidence certificate beyond Python.
 demo: $(STAMP)
+	bash scripts/setup/50-fonts.sh
 	$(BIN)/sunlight demo
 
 # Real components for the suite (PostgreSQL, ...) are installed here when absent; the tests start them.

@@ -18,7 +18,7 @@ from anchors import open_backend
 from anchors.anchorer import Anchorer
 from anchors.base import AnchorBackend
 from anchors.store import AnchorStore
-from api.blobs import open_blob_store, parse_kek
+from api.blobs import blob_store_from_settings
 from api.http import HttpMiddleware, Metrics, RateLimiter
 from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
 from api.service import Notary
@@ -99,13 +99,7 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
         settings=settings,
         notary=notary,
         parties=PartyStore(notary.log.engine, admin_token=settings.admin_token.get_secret_value()),
-        blobs=open_blob_store(
-            data_dir=settings.data_dir,
-            ipfs_api=settings.ipfs_api,
-            kek=parse_kek(kek) if (kek := settings.blob_kek.get_secret_value()) else None,
-            max_bytes=settings.max_upload_bytes,
-            sm3=settings.sm3,
-        ),
+        blobs=blob_store_from_settings(settings),
         anchors=AnchorStore(notary.log.engine),
         metrics=Metrics(),
         auth_limiter=RateLimiter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -209,11 +210,23 @@ def audit(data_dir: DataDir = None) -> None:
 
 
 @app.command()
-def demo(data_dir: DataDir = None) -> None:
-    """Stamp sample files on the embedded defaults, then prove and verify each one."""
+def demo(
+    data_dir: DataDir = None,
+    keep_serving: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--keep-serving/--no-keep-serving",
+            help="Keep the server up afterwards (default: when run in a terminal).",
+        ),
+    ] = None,
+) -> None:
+    """The main job end to end: serve, notarize a project's records, anchor, verify three ways."""
     from api.demo import run_demo  # noqa: PLC0415
 
-    run_demo(_settings(data_dir), out)
+    interactive = sys.stdin.isatty() and os.environ.get("CI") != "true"
+    run_demo(
+        _settings(data_dir), out, keep_serving=interactive if keep_serving is None else keep_serving
+    )
 
 
 @app.command()

@@ -1,129 +1,419 @@
-"""``sunlight demo``: the main job on the embedded defaults, end to end, printing what it proved."""
+"""``sunlight demo``: the main job end to end on the embedded defaults.
+
+It starts ``sunlight serve`` on loopback (SQLite, the embedded chain, the local blob store),
+registers the parties of a village road project, notarizes a contract PDF, an acceptance
+certificate signed by the contractor and the supervisor, and site photos carrying GPS EXIF; anchors
+the log; fetches every proof bundle and verifies it three ways — through the API, offline with the
+CLI, and against the chain through JSON-RPC — writes an evidence certificate, and shows that a
+changed file is caught.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
-import struct
-import zlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from PIL import Image
 from rich.console import Console
 
-from api.audit import audit_log
-from api.service import Notary
 from api.settings import Settings
-from notary.bundle import parse_bundle, verify_bundle
-from notary.digests import digest_stream
+from notary.records import Record, signing_payload
 
-PROJECT = "DEMO-2026-0001"
+PROJECT = "XQ-2026-0042"
 
 
-def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A small valid PNG of one colour (a stand-in site photo)."""
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    stage: str
+    kind: str
+    submitter: str
+    data: dict[str, Any]
+    signers: tuple[str, ...] = ()
 
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        body = tag + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
+def _pdf(lines: list[str]) -> bytes:
+    """A small, valid one-page PDF (the contract)."""
+    text = "\n".join(f"({line}) Tj T*" for line in lines)
+    stream = f"BT /F1 12 Tf 14 TL 72 760 Td {text} ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for i, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     )
+    return out.getvalue()
 
 
-def _samples(folder: Path) -> list[tuple[Path, str, str]]:
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 2))
+
+
+def _photo(path: Path, lat: float, lon: float, taken: str, colour: tuple[int, int, int]) -> None:
+    """A JPEG site photo with GPS position and time in its EXIF, as a phone would write it."""
+    image = Image.new("RGB", (320, 240), colour)
+    exif = Image.Exif()
+    exif[0x0132] = taken.replace("-", ":").replace("T", " ")[:19]  # DateTime
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", _dms(lat)
+    gps[3], gps[4] = "E", _dms(lon)
+    image.save(path, "JPEG", exif=exif, quality=85)
+
+
+def _gps_of(path: Path) -> dict[str, float]:
+    """Read the position back from the EXIF (what a field client does before submitting)."""
+    with Image.open(path) as image:
+        gps = image.getexif().get_ifd(0x8825)
+
+    def decimal(dms: Any, ref: str) -> float:
+        value = float(dms[0]) + float(dms[1]) / 60 + float(dms[2]) / 3600
+        return round(-value if ref in ("S", "W") else value, 6)
+
+    return {"lat": decimal(gps[2], gps[1]), "lon": decimal(gps[4], gps[3])}
+
+
+def _samples(folder: Path) -> list[Sample]:
     folder.mkdir(parents=True, exist_ok=True)
-    files = [
-        (
-            "contract.txt",
-            "施工合同 / Construction contract\n项目: 村道硬化 (village road paving), 1.2 km\n"
-            "甲方: 青石镇人民政府  乙方: 青石路桥有限公司\n合同金额: 486,000.00 元\n",
-            "implementation",
+    contract = folder / "contract.pdf"
+    contract.write_bytes(
+        _pdf(
+            [
+                "Construction contract - village road paving, Qingshi township",
+                f"Project {PROJECT}: 1.2 km concrete road, Nanshan village",
+                "Employer: Qingshi Township Government",
+                "Contractor: Qingshi Road & Bridge Co., Ltd.",
+                "Contract price: CNY 486,000.00; completion within 60 days",
+            ]
+        )
+    )
+    photos = []
+    for i, (lat, lon, colour) in enumerate(
+        [(30.27412, 120.15531, (96, 140, 64)), (30.27455, 120.15602, (120, 120, 110))]
+    ):
+        photo = folder / f"site-photo-{i + 1}.jpg"
+        _photo(photo, lat, lon, f"2026-11-2{i + 1}T09:3{i}:00", colour)
+        photos.append(photo)
+    acceptance = folder / "acceptance-certificate.json"
+    acceptance.write_text(
+        json.dumps(
+            {
+                "title": "竣工验收证书 / Completion acceptance certificate",
+                "project": PROJECT,
+                "result": "accepted / 验收合格",
+                "length_m": 1200,
+                "defects": [],
+            },
+            ensure_ascii=False,
+            indent=2,
         ),
-        (
-            "acceptance.json",
-            json.dumps(
-                {"project": PROJECT, "result": "accepted", "signed_by": ["township", "supervisor"]},
-                ensure_ascii=False,
-                indent=2,
-            ),
+        encoding="utf-8",
+    )
+    return [
+        Sample(
+            contract,
+            "implementation",
+            "contract",
+            "township-qingshi",
+            {"amount_cny": 486000, "days": 60},
+        ),
+        *[
+            Sample(
+                p,
+                "implementation",
+                "site_photo",
+                "supervisor-zhang",
+                {
+                    "gps": {**_gps_of(p), "accuracy_m": 8},
+                    "taken_at": f"2026-11-2{i + 1}T09:3{i}:00+08:00",
+                },
+            )
+            for i, p in enumerate(photos)
+        ],
+        Sample(
+            acceptance,
             "settlement",
+            "acceptance_certificate",
+            "township-qingshi",
+            {"result": "accepted"},
+            signers=("contractor-lubridge", "supervisor-zhang"),
         ),
     ]
-    out = []
-    for name, text, stage in files:
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        out.append(
-            (path, stage, "contract" if name.startswith("contract") else "acceptance_certificate")
-        )
-    photo = folder / "north-culvert.png"
-    photo.write_bytes(_png(64, 48, (90, 140, 60)))
-    out.append((photo, "implementation", "site_photo"))
-    return out
 
 
-def run_demo(settings: Settings, console: Console) -> None:
-    console.rule("Sunlight demo")
-    console.print(f"data directory: {settings.data_dir.resolve()}")
-    notary = Notary.open(settings)
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(
+    data_dir: Path, admin_token: str, log_path: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SUNLIGHT_DATA_DIR": str(data_dir),
+        "SUNLIGHT_ADMIN_TOKEN": admin_token,
+        "SUNLIGHT_ANCHOR_INTERVAL_S": "3600",
+    }
+    log = log_path.open("w")
+    server = subprocess.Popen(  # noqa: S603 - our own executable and arguments
+        [str(Path(sys.executable).parent / "sunlight"), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"sunlight serve exited; see {log_path}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit(f"sunlight serve did not answer within 90 s; see {log_path}")
+
+
+def _sign(record_fields: dict[str, Any], party: str, key: Ed25519PrivateKey) -> dict[str, str]:
+    draft = Record.model_validate({**record_fields, "received_at": "2026-01-01T00:00:00Z"})
+    sig = base64.b64encode(key.sign(signing_payload(draft, party))).decode()
+    return {"party": party, "alg": "ed25519", "key_id": f"{party}-1", "sig": sig}
+
+
+def run_demo(settings: Settings, console: Console, *, keep_serving: bool = False) -> None:
+    root = settings.data_dir.resolve() / "demo"
+    shutil.rmtree(root, ignore_errors=True)
+    data_dir, out_dir = root / "data", root / "out"
+    out_dir.mkdir(parents=True)
+    admin = secrets.token_urlsafe(32)
+    console.rule("Sunlight demo — 阳光工程存证")
+    console.print(f"working in {root}")
+    server, base = _start_server(data_dir, admin, root / "server.log")
+    ok = True
     try:
-        samples = _samples(settings.data_dir / "demo" / "files")
-        accepted = []
-        for path, stage, kind in samples:
-            a = notary.stamp_file(path, submitter="demo", project=PROJECT, stage=stage, kind=kind)
-            accepted.append((path, a))
+        ok = _run(console, base, admin, root, out_dir)
+        if keep_serving and ok:
             console.print(
-                f"stamped [bold]{path.name}[/] → leaf {a.entry.index}, receipt signed by log "
-                f"{a.receipt.log_id[:16]}…",
-                highlight=False,
+                f"\nThe verification page is at [bold]{base}/verify[/] — press Ctrl-C to stop."
             )
-        cp = notary.publish_checkpoint()
-        console.print(
-            f"checkpoint: {cp.tree_size} entries, root {cp.root_hash[:16]}…", highlight=False
-        )
-        bundles_dir = settings.data_dir / "demo" / "bundles"
-        bundles_dir.mkdir(parents=True, exist_ok=True)
-        all_ok = True
-        for path, a in accepted:
-            bundle_path = bundles_dir / f"{path.name}.proof.json"
-            bundle_path.write_text(json.dumps(notary.bundle(a.record_id, checkpoint=cp).to_json()))
-            with path.open("rb") as f:
-                digest = digest_stream(f, sm3=settings.sm3)
-            report = verify_bundle(parse_bundle(bundle_path.read_bytes()), file_digest=digest)
-            all_ok &= report.verified
-            passed = ", ".join(c.name for c in report.checks if c.passed)
-            console.print(
-                f"verified [bold]{path.name}[/]: "
-                + ("[green]VERIFIED[/]" if report.verified else "[red]NOT VERIFIED[/]")
-                + f" ({passed}); bundle {bundle_path}",
-                highlight=False,
-            )
-        # Show that a changed file is caught.
-        tampered = samples[0][0].read_bytes().replace(b"486,000.00", b"586,000.00")
-        import io  # noqa: PLC0415
-
-        report = verify_bundle(
-            parse_bundle((bundles_dir / f"{samples[0][0].name}.proof.json").read_bytes()),
-            file_digest=digest_stream(io.BytesIO(tampered)),
-        )
-        failed = ", ".join(f"{c.name}: {c.detail}" for c in report.failed())
-        console.print(
-            f"a contract with its amount changed: [red]rejected[/] ({failed})", highlight=False
-        )
-        all_ok &= not report.verified
-        audit = audit_log(notary.log, public_key=notary.key.public_key)
-        console.print(
-            f"audit: {audit.entries} entries recomputed, "
-            + ("[green]no tampering[/]" if audit.ok else f"[red]{len(audit.findings)} findings[/]")
-        )
-        all_ok &= audit.ok
+            server.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
-        notary.close()
-    if not all_ok:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if not ok:
         raise SystemExit(1)
-    console.print("[bold green]demo complete: every record proved and verified[/]")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run this installation's ``sunlight`` command (a fixed executable, our own arguments)."""
+    sunlight = str(Path(sys.executable).parent / "sunlight")
+    return subprocess.run([sunlight, *args], capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def _run(console: Console, base: str, admin: str, root: Path, out_dir: Path) -> bool:
+    admin_api = httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=120
+    )
+    tokens, keys = _register_parties(console, admin_api)
+    accepted = _notarize(console, base, root, tokens, keys)
+    anchored = admin_api.post("/v1/anchor").json()
+    console.print(
+        f"anchored checkpoint of {anchored['tree_size']} records on chain "
+        f"{anchored['chain_id']}: tx {anchored['tx_hash'][:18]}…, block "
+        f"{anchored['block_number']}",
+        highlight=False,
+    )
+    all_ok = _verify_three_ways(console, base, out_dir, accepted)
+    all_ok &= _certificate_and_tampering(console, base, out_dir, accepted)
+    console.print(
+        f"verification page: {base}/verify?id={accepted[0][1]['id']}  (proof bundles in {out_dir})",
+        highlight=False,
+    )
+    if all_ok:
+        console.print(
+            "[bold green]demo complete: every proof verified through the API, offline "
+            "and against the chain[/]"
+        )
+    else:
+        console.print("[bold red]demo FAILED: see above[/]")
+    return all_ok
+
+
+def _register_parties(
+    console: Console, admin_api: httpx.Client
+) -> tuple[dict[str, str], dict[str, Ed25519PrivateKey]]:
+    parties = {
+        "township-qingshi": (
+            "青石镇人民政府 Qingshi Township Government",
+            "organisation",
+            ["submitter"],
+        ),
+        "contractor-lubridge": (
+            "青石路桥有限公司 Qingshi Road & Bridge Co.",
+            "organisation",
+            ["submitter"],
+        ),
+        "supervisor-zhang": ("张工 Zhang (third-party supervisor)", "person", ["submitter"]),
+        "audit-bureau": ("县审计局 County Audit Bureau", "organisation", ["auditor"]),
+    }
+    tokens, keys = {}, {}
+    for pid, (name, kind, roles) in parties.items():
+        admin_api.post(
+            "/v1/parties", json={"id": pid, "name": name, "kind": kind, "roles": roles}
+        ).raise_for_status()
+        tokens[pid] = admin_api.post(f"/v1/parties/{pid}/tokens").json()["token"]
+        if pid.startswith(("contractor", "supervisor")):
+            keys[pid] = Ed25519PrivateKey.generate()
+            raw = keys[pid].public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            admin_api.post(
+                f"/v1/parties/{pid}/keys",
+                json={"key_id": f"{pid}-1", "public_key": base64.b64encode(raw).decode()},
+            ).raise_for_status()
+    console.print(
+        f"registered {len(parties)} parties; signing keys for {', '.join(keys)}", highlight=False
+    )
+    return tokens, keys
+
+
+def _notarize(
+    console: Console,
+    base: str,
+    root: Path,
+    tokens: dict[str, str],
+    keys: dict[str, Ed25519PrivateKey],
+) -> list[tuple[Sample, dict[str, Any]]]:
+    accepted = []
+    for sample in _samples(root / "files"):
+        content = sample.path.read_bytes()
+        fields = {
+            "project": PROJECT,
+            "stage": sample.stage,
+            "kind": sample.kind,
+            "data": sample.data,
+        }
+        signed_view = {
+            **fields,
+            "submitter": sample.submitter,
+            "content": {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content)},
+        }
+        signatures = [_sign(signed_view, p, keys[p]) for p in sample.signers]
+        r = httpx.post(
+            f"{base}/v1/records",
+            timeout=120,
+            headers={"Authorization": f"Bearer {tokens[sample.submitter]}"},
+            data={"meta": json.dumps({**fields, "signatures": signatures})},
+            files={"file": (sample.path.name, content)},
+        )
+        r.raise_for_status()
+        body = r.json()
+        accepted.append((sample, body))
+        extra = f", signed by {', '.join(sample.signers)}" if sample.signers else ""
+        gps = sample.data.get("gps")
+        extra += f", GPS {gps['lat']}, {gps['lon']}" if gps else ""
+        console.print(
+            f"notarized [bold]{sample.path.name}[/] ({sample.kind}) → leaf "
+            f"{body['leaf_index']}, signed receipt{extra}",
+            highlight=False,
+        )
+    return accepted
+
+
+def _verify_three_ways(
+    console: Console, base: str, out_dir: Path, accepted: list[tuple[Sample, dict[str, Any]]]
+) -> bool:
+    all_ok = True
+    for sample, body in accepted:
+        bundle = httpx.get(f"{base}/v1/records/{body['id']}/proof", timeout=60).json()
+        bundle_path = out_dir / f"{sample.path.name}.proof.json"
+        bundle_path.write_text(json.dumps(bundle, indent=2))
+        via_api = httpx.post(f"{base}/v1/verify", json=bundle, timeout=60).json()["verified"]
+        offline = _cli("verify", str(bundle_path), "--file", str(sample.path), "--json")
+        on_chain = _cli(
+            "verify",
+            str(bundle_path),
+            "--file",
+            str(sample.path),
+            "--rpc-url",
+            f"{base}/v1/chain/rpc",
+            "--json",
+        )
+        chain_checks = json.loads(on_chain.stdout)["checks"] if on_chain.stdout else []
+        anchor_ok = any(c["check"] == "anchor" and c["passed"] for c in chain_checks)
+        paths = {
+            "API": via_api,
+            "offline CLI": offline.returncode == 0,
+            "chain (rootAt)": on_chain.returncode == 0 and anchor_ok,
+        }
+        all_ok &= all(paths.values())
+        console.print(
+            f"verified [bold]{sample.path.name}[/]: "
+            + ", ".join(f"{k} {'[green]✓[/]' if v else '[red]✗[/]'}" for k, v in paths.items()),
+            highlight=False,
+        )
+    return all_ok
+
+
+def _certificate_and_tampering(
+    console: Console, base: str, out_dir: Path, accepted: list[tuple[Sample, dict[str, Any]]]
+) -> bool:
+    contract, body = accepted[0]
+    certificate = out_dir / "contract-certificate.pdf"
+    r = httpx.get(f"{base}/v1/records/{body['id']}/certificate.pdf", timeout=60)
+    r.raise_for_status()
+    certificate.write_bytes(r.content)
+    console.print(f"evidence certificate (存证证书): {certificate}", highlight=False)
+    tampered = out_dir / "contract-altered.pdf"
+    tampered.write_bytes(contract.path.read_bytes().replace(b"486,000.00", b"586,000.00"))
+    check = _cli(
+        "verify", str(out_dir / "contract.pdf.proof.json"), "--file", str(tampered), "--json"
+    )
+    failed = [c["check"] for c in json.loads(check.stdout)["checks"] if c["passed"] is False]
+    caught = check.returncode == 1 and failed == ["file"]
+    console.print(
+        "a contract with its price changed to 586,000: "
+        f"{'[green]rejected[/]' if caught else '[red]NOT rejected[/]'} "
+        f"(failed: {', '.join(failed)})",
+        highlight=False,
+    )
+    return caught

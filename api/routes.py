@@ -490,6 +490,51 @@ def consistency(
     )
 
 
+#: What the embedded chain's JSON-RPC answers: reads only, enough for any verifier.
+_CHAIN_READS = frozenset(
+    {
+        "eth_chainId",
+        "net_version",
+        "eth_blockNumber",
+        "eth_call",
+        "eth_getCode",
+        "eth_getBlockByNumber",
+        "eth_getBlockByHash",
+        "eth_getTransactionByHash",
+        "eth_getTransactionReceipt",
+        "eth_getLogs",
+    }
+)
+
+
+@router.post("/v1/chain/rpc", tags=["anchoring"], responses=ERRORS)
+async def embedded_chain_rpc(ctx: Ctx, request: Request) -> JSONResponse:
+    """Read-only Ethereum JSON-RPC of the embedded chain (trials on one machine only), so that
+    ``sunlight verify --rpc-url <base>/v1/chain/rpc`` checks anchors exactly as on a real node."""
+    if ctx.settings.chain_rpc_url:
+        raise NotFoundError("this server uses an external chain: ask that node directly")
+    try:
+        call = json.loads(await request.body())
+    except (ValueError, RecursionError) as e:
+        raise RecordError(f"not JSON: {e}") from e
+    if not isinstance(call, dict) or call.get("method") not in _CHAIN_READS:
+        raise ForbiddenError(
+            f"only these read methods are served: {', '.join(sorted(_CHAIN_READS))}"
+        )
+    params = call.get("params", [])
+    if not isinstance(params, list):
+        raise RecordError("params must be a list", field="params")
+    chain = await run_in_threadpool(ctx.chain)
+    w3 = getattr(chain, "w3", None)
+    if w3 is None:
+        raise NotFoundError("the chain backend offers no JSON-RPC")
+    if call["method"] == "eth_call" and params and isinstance(params[0], dict):
+        # eth-tester insists on a sender even for calls; any account reads the same state.
+        params = [{"from": w3.eth.default_account, **params[0]}, *params[1:]]
+    answer = await run_in_threadpool(w3.provider.make_request, call["method"], params)
+    return JSONResponse(json.loads(w3.to_json({"jsonrpc": "2.0", "id": call.get("id"), **answer})))
+
+
 # --- verification ---------------------------------------------------------------------------------
 
 _VERIFY_BODY = {

@@ -1,0 +1,181 @@
+"""Records per second over HTTP (16 clients, 10 KiB files, durable) and /v1/verify throughput.
+
+The server is ``sunlight serve`` on loopback with SQLite (synchronous=FULL) and the local blob
+store; the load comes from wrk. The baseline, measured in the same run, is wrk against /healthz:
+the ceiling of this server stack on this machine for a request that does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench._util import OUT, figure, header
+from tests.support.postgres import free_port
+
+CLIENTS = 16
+SECONDS = 15
+
+_UPLOAD_LUA = r"""
+local boundary = "sunlightbenchboundary"
+local pad = string.rep("x", 10 * 1024 - 64)
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = "--" .. boundary .. "\r\n"
+    .. 'Content-Disposition: form-data; name="meta"\r\n\r\n'
+    .. '{"kind": "site_photo", "project": "BENCH-1", "stage": "implementation"}\r\n'
+    .. "--" .. boundary .. "\r\n"
+    .. 'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+    .. "Content-Type: image/jpeg\r\n\r\n"
+    .. string.format("%d-%d-%s", math.random(1, 1e9), counter, pad) .. "\r\n"
+    .. "--" .. boundary .. "--\r\n"
+  return wrk.format("POST", "/v1/records", {
+    ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
+    ["Content-Type"] = "multipart/form-data; boundary=" .. boundary,
+  }, body)
+end
+"""
+
+_POST_JSON_LUA = r"""
+local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+local body = f:read("*a")
+f:close()
+wrk.method = "POST"
+wrk.body = body
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def _wrk(url: str, script: str | None, env: dict[str, str]) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{SECONDS}s", "--latency", "--timeout", "10s", url]
+    if script:
+        path = Path(tempfile.mkdtemp()) / "s.lua"
+        path.write_text(script)
+        args[1:1] = ["-s", str(path)]
+    out = subprocess.run(
+        args, capture_output=True, text=True, env={**os.environ, **env}, check=True
+    ).stdout
+    units = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * units[m.group(2)] if m else float("nan")
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rate": float(rate.group(1)) if rate else 0.0,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "non2xx": float(bad.group(1)) if bad else 0.0,
+        "socket_errors": 1.0 if errors else 0.0,
+    }
+
+
+def main() -> None:
+    header(f"HTTP: {CLIENTS} concurrent clients for {SECONDS} s each (wrk, loopback)")
+    if shutil.which("wrk") is None:
+        figure("wrk", "not installed (scripts/setup/60-bench-tools.sh)")
+        return
+    data = OUT / "http"
+    shutil.rmtree(data, ignore_errors=True)
+    port, admin = free_port(), secrets.token_urlsafe(32)
+    env = {
+        **os.environ,
+        "SUNLIGHT_DATA_DIR": str(data),
+        "SUNLIGHT_ADMIN_TOKEN": admin,
+        "SUNLIGHT_PUBLIC_RATE_PER_S": "1e9",
+        "SUNLIGHT_PUBLIC_BURST": "1e9",
+        "SUNLIGHT_ANCHOR_INTERVAL_S": "3600",
+    }
+    sunlight = str(Path(sys.executable).parent / "sunlight")
+    log = (OUT / "http-server.log").open("w")
+    server = subprocess.Popen(
+        [sunlight, "serve", "--port", str(port)], env=env, stderr=log, stdout=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as c:
+            c.post(
+                "/v1/parties",
+                json={
+                    "id": "bench",
+                    "name": "Bench",
+                    "kind": "organisation",
+                    "roles": ["submitter"],
+                },
+            ).raise_for_status()
+            token = c.post("/v1/parties/bench/tokens").json()["token"]
+        base_line = _wrk(f"{base}/healthz", None, {})
+        figure(
+            "baseline: GET /healthz",
+            f"{base_line['rate']:,.0f}/s",
+            f"p50 {base_line['p50']:.1f} ms, p99 {base_line['p99']:.1f} ms",
+        )
+        up = _wrk(base, _UPLOAD_LUA, {"BENCH_TOKEN": token})
+        figure(
+            "POST /v1/records, 10 KiB file, durable",
+            f"{up['rate']:,.0f}/s",
+            f"p50 {up['p50']:.1f} ms, p99 {up['p99']:.1f} ms (targets >= 500/s, p99 < 50 ms); "
+            f"{up['rate'] / base_line['rate']:.2f}x baseline; non-2xx {up['non2xx']:.0f}",
+        )
+        with httpx.Client(base_url=base, timeout=120) as c:
+            anchored = c.post("/v1/anchor", headers={"Authorization": f"Bearer {admin}"})
+            anchored.raise_for_status()
+            size = anchored.json()["tree_size"]
+            first = c.post("/v1/verify", json={"sha256": "0" * 64}).json()
+            assert first["verified"] is False
+            rid = _some_record(data)
+            bundle = c.get(f"/v1/records/{rid}/proof").json()
+        body = Path(tempfile.mkdtemp()) / "bundle.json"
+        body.write_text(json.dumps(bundle))
+        ver = _wrk(f"{base}/v1/verify", _POST_JSON_LUA, {"BENCH_BODY": str(body)})
+        figure(
+            f"POST /v1/verify with a bundle (log of {size:,})",
+            f"{ver['rate']:,.0f}/s",
+            f"p50 {ver['p50']:.1f} ms, p99 {ver['p99']:.1f} ms (target >= 1,000/s); "
+            f"{ver['rate'] / base_line['rate']:.2f}x baseline; non-2xx {ver['non2xx']:.0f}",
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _wait(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("sunlight serve did not start; see bench/out/http-server.log")
+
+
+def _some_record(data: Path) -> str:
+    from api.log_store import LogStore  # noqa: PLC0415
+
+    store = LogStore.open(f"sqlite:///{data / 'sunlight.db'}")
+    try:
+        return store.get_by_index(0).record_id
+    finally:
+        store.close()
