@@ -19,6 +19,7 @@ from anchors.anchorer import Anchorer
 from anchors.base import AnchorBackend
 from anchors.store import AnchorStore
 from api.blobs import blob_store_from_settings
+from api.certificate import CertificateError
 from api.http import HttpMiddleware, Metrics, RateLimiter
 from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
 from api.service import Notary
@@ -49,6 +50,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (RateLimitedError, 429),
     (BlobTooLargeError, 413),
     (BlobStoreUnavailable, 503),
+    (CertificateError, 503),
     (ChainUnavailableError, 503),
     (AnchorError, 502),
     (LogError, 503),
