@@ -519,6 +519,31 @@ def _decrypt(chunks: Iterable[bytes], info: BlobInfo, kek: bytes | None) -> Iter
     yield plain
 
 
+def _rehash_public(
+    cid: str,
+    chunks: Iterator[bytes],
+    close: Callable[[], None],
+    *,
+    where: str,
+    sm3: bool,
+    sidecars: _Sidecars,
+) -> BlobInfo:
+    """Metadata for stored bytes that have none (copied in by hand, pinned by someone else, or
+    whose sidecar was lost): a public blob, hashed once and its sidecar written."""
+    content = ContentHasher(sm3=sm3)
+    try:
+        for chunk in _verify_cid(chunks, cid, where):
+            content.update(chunk)
+    finally:
+        close()
+    digest = content.finalize()
+    info = BlobInfo(
+        cid=cid, size=digest.size, sha256=digest.sha256, sm3=digest.sm3, content_size=digest.size
+    )
+    sidecars.put_info(info)
+    return info
+
+
 def _unwrap(info: BlobInfo, kek: bytes | None) -> bytes:
     enc = info.encryption
     assert enc is not None
@@ -673,23 +698,13 @@ class LocalBlobStore:
         if not self.path(cid).exists():
             raise BlobNotFoundError(f"no blob {cid} in {self.root}")
         # Bytes without metadata (e.g. copied in by hand): a public blob, rehash it once.
-        content = ContentHasher(sm3=self._opts.sm3)
-        chunks, close = self._chunks(cid)
-        try:
-            for chunk in _verify_cid(chunks, cid, str(self.path(cid))):
-                content.update(chunk)
-        finally:
-            close()
-        digest = content.finalize()
-        info = BlobInfo(
-            cid=cid,
-            size=digest.size,
-            sha256=digest.sha256,
-            sm3=digest.sm3,
-            content_size=digest.size,
+        return _rehash_public(
+            cid,
+            *self._chunks(cid),
+            where=str(self.path(cid)),
+            sm3=self._opts.sm3,
+            sidecars=self._sidecars,
         )
-        self._sidecars.put_info(info)
-        return info
 
     def has(self, cid: str) -> bool:
         return self.path(cid).exists()
@@ -979,23 +994,13 @@ class KuboBlobStore:
         if info is not None:
             return info
         # Pinned by someone else, or metadata lost: a public blob, hash it once.
-        content = ContentHasher(sm3=self._opts.sm3)
-        chunks, close = self._chunks(cid)
-        try:
-            for chunk in _verify_cid(chunks, cid, "the IPFS node"):
-                content.update(chunk)
-        finally:
-            close()
-        digest = content.finalize()
-        info = BlobInfo(
-            cid=cid,
-            size=digest.size,
-            sha256=digest.sha256,
-            sm3=digest.sm3,
-            content_size=digest.size,
+        return _rehash_public(
+            cid,
+            *self._chunks(cid),
+            where="the IPFS node",
+            sm3=self._opts.sm3,
+            sidecars=self._sidecars,
         )
-        self._sidecars.put_info(info)
-        return info
 
     def has(self, cid: str) -> bool:
         parse_cid(cid)
