@@ -18,7 +18,13 @@ from api.parties import AuthError, ForbiddenError, Party, Principal, RateLimited
 from notary.bundle import Check, ProofBundle, VerificationReport, parse_bundle, verify_bundle
 from notary.digests import ContentDigest, digest_stream
 from notary.errors import MalformedProofError, NotaryError, NotFoundError, RecordError
-from notary.records import Content, Record, RecordSignature, verify_record_signature
+from notary.records import (
+    Content,
+    Record,
+    RecordSignature,
+    first_problem,
+    verify_record_signature,
+)
 from notary.signing import Checkpoint, Receipt
 
 router = APIRouter()
@@ -217,10 +223,8 @@ def _parse_meta(raw: str) -> RecordMeta:
     try:
         return RecordMeta.model_validate_json(raw)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "meta"
-        msg = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "")
-        raise RecordError(msg, field=f"meta.{where}" if where != "meta" else "meta") from e
+        where, msg = first_problem(e, "")
+        raise RecordError(msg, field=f"meta.{where}" if where else "meta") from e
 
 
 def _check_signatures(ctx: AppContext, record: Record) -> None:
@@ -252,9 +256,7 @@ def _draft(meta: RecordMeta, submitter: str, content: Content | None, received_a
             }
         )
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "meta"
-        msg = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "")
+        where, msg = first_problem(e, "meta")
         raise RecordError(msg, field=where) from e
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 from notary import merkle
 from notary.digests import ContentDigest
 from notary.errors import MalformedProofError, NotaryError
-from notary.records import canonical_json, parse_record
+from notary.records import canonical_json, first_problem, parse_record
 from notary.signing import Checkpoint, parse_public_key, verify_checkpoint
 
 __all__ = [
@@ -146,9 +146,8 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> ProofBundle:
     try:
         return ProofBundle.model_validate(dict(value))
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "bundle"
-        raise MalformedProofError(f"{where}: {first.get('msg', 'invalid')}") from e
+        where, msg = first_problem(e, "bundle")
+        raise MalformedProofError(f"{where}: {msg}") from e
     except RecursionError as e:
         raise MalformedProofError("bundle is nested too deeply") from e
 

@@ -39,6 +39,7 @@ __all__ = [
     "Record",
     "RecordSignature",
     "canonical_json",
+    "first_problem",
     "parse_record",
     "signing_payload",
     "verify_record_signature",
@@ -207,9 +208,13 @@ class Record(BaseModel):
         return entry
 
 
-def _field_of(error: Mapping[str, Any]) -> str:
-    loc = error.get("loc", ())
-    return ".".join(str(p) for p in loc) or "record"
+def first_problem(error: ValidationError, default: str) -> tuple[str, str]:
+    """The field path and message of the first problem pydantic found (``default`` names the
+    whole document); an unknown field is called one."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or default
+    msg = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "invalid")
+    return where, msg
 
 
 def parse_record(value: Mapping[str, Any] | bytes | str) -> Record:
@@ -226,11 +231,8 @@ def parse_record(value: Mapping[str, Any] | bytes | str) -> Record:
     try:
         return Record.model_validate(dict(value))
     except ValidationError as e:
-        first = e.errors()[0]
-        msg = first.get("msg", "invalid")
-        if first.get("type") == "extra_forbidden":
-            msg = "unknown field"
-        raise RecordError(msg, field=_field_of(first)) from e
+        where, msg = first_problem(e, "record")
+        raise RecordError(msg, field=where) from e
     except RecursionError as e:
         raise RecordError("nested too deeply") from e
 
