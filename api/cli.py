@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from api.audit import audit_log
 from api.cli_blobs import blobs_app
 from api.cli_chain import anchorer_command, contract_app
+from api.cli_common import DataDir, err, out, settings_for
 from api.service import Notary
-from api.settings import Settings
 from notary.bundle import ChainRootReader, parse_bundle, verify_bundle
 from notary.digests import digest_stream
 from notary.errors import NotaryError, NotFoundError
@@ -28,19 +27,6 @@ app = typer.Typer(
     add_completion=False,
     help="Sunlight: tamper-evident records for small public works projects.",
 )
-out = Console()
-err = Console(stderr=True)
-
-DataDir = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option(
-        "--data-dir", help="Data directory (default: SUNLIGHT_DATA_DIR or ./sunlight-data)."
-    ),
-]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
 
 
 def _progress() -> Progress:
@@ -63,7 +49,7 @@ def stamp(
     data_dir: DataDir = None,
 ) -> None:
     """Hash files, append a record for each, and print the signed receipts (JSON lines)."""
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         total = sum(f.stat().st_size for f in files)
         show = len(files) > 3 or total > 64 * 1024**2
@@ -83,7 +69,7 @@ def stamp(
 @app.command()
 def checkpoint(data_dir: DataDir = None) -> None:
     """Publish a signed checkpoint of the log as it is now."""
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         print(json.dumps(notary.publish_checkpoint().model_dump()))
     finally:
@@ -97,7 +83,7 @@ def proof(
     data_dir: DataDir = None,
 ) -> None:
     """Write the proof bundle of a record (publishing a checkpoint first if none covers it)."""
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         stored = notary.log.get(record_id)
         try:
@@ -186,7 +172,7 @@ def _chain_reader(rpc_url: str, bundle: object) -> ChainRootReader:
 @app.command()
 def audit(data_dir: DataDir = None) -> None:
     """Recompute every leaf and the tree from the stored entries; name every row that differs."""
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         report = audit_log(
             notary.log,
@@ -225,7 +211,9 @@ def demo(
 
     interactive = sys.stdin.isatty() and os.environ.get("CI") != "true"
     run_demo(
-        _settings(data_dir), out, keep_serving=interactive if keep_serving is None else keep_serving
+        settings_for(data_dir),
+        out,
+        keep_serving=interactive if keep_serving is None else keep_serving,
     )
 
 
@@ -245,7 +233,7 @@ def serve(
     from api.http import configure_logging  # noqa: PLC0415
 
     configure_logging()
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     err.print(f"Sunlight on http://{host}:{port}  (verification page: /verify, API docs: /docs)")
     uvicorn.run(
         create_app(settings, run_anchorer=anchor),
@@ -274,7 +262,7 @@ def party_create(
     bad = set(role) - set(ROLES)
     if bad or kind not in ("organisation", "person"):
         raise NotaryError(f"unknown role(s) {sorted(bad)} or kind {kind!r}")
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         party = PartyStore(notary.log.engine).create_party(party_id, name, kind, tuple(role))
         print(json.dumps({"id": party.id, "roles": party.roles}))
@@ -287,7 +275,7 @@ def party_token(party_id: str, data_dir: DataDir = None) -> None:
     """Issue a bearer token for a party (printed once; only its hash is stored)."""
     from api.parties import PartyStore  # noqa: PLC0415
 
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         issued = PartyStore(notary.log.engine).issue_token(party_id)
         print(json.dumps({"token_id": issued.id, "party_id": party_id, "token": issued.token}))
@@ -300,7 +288,7 @@ def party_revoke(token_id: str, data_dir: DataDir = None) -> None:
     """Revoke a bearer token at once."""
     from api.parties import PartyStore  # noqa: PLC0415
 
-    notary = Notary.open(_settings(data_dir))
+    notary = Notary.open(settings_for(data_dir))
     try:
         PartyStore(notary.log.engine).revoke_token(token_id)
     finally:

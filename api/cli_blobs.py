@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from api.blob_ops import check_blobs, erase_blob, migrate_blobs
 from api.blobs import KuboBlobStore, LocalBlobStore, blob_store_from_settings, parse_kek
+from api.cli_common import DataDir, err, out, settings_for
 from api.settings import Settings
 from notary.errors import NotaryError
 
@@ -20,19 +20,6 @@ blobs_app = typer.Typer(
     add_completion=False,
     help="Blob store operations: migrate to IPFS, check, erase.",
 )
-out = Console()
-err = Console(stderr=True)
-
-DataDir = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option(
-        "--data-dir", help="Data directory (default: SUNLIGHT_DATA_DIR or ./sunlight-data)."
-    ),
-]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
 
 
 def _kek(settings: Settings) -> bytes | None:
@@ -89,7 +76,7 @@ def migrate(
     if to != "ipfs":
         err.print("[red]error[/]: --to must be 'ipfs'")
         raise typer.Exit(2)
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     url = ipfs_api or settings.ipfs_api
     if not url:
         err.print("[red]error[/]: give --ipfs-api or set SUNLIGHT_IPFS_API")
@@ -125,7 +112,7 @@ def check(
     data_dir: DataDir = None,
 ) -> None:
     """Re-verify every blob: stored bytes against the CID, content against the log's SHA-256."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _errors():
         store = blob_store_from_settings(settings)
         expected = None if store_only else log_blob_digests(settings)
@@ -155,7 +142,7 @@ def erase(
     data_dir: DataDir = None,
 ) -> None:
     """Personal-data takedown: delete a blob's bytes, keep a tombstone; records stay valid."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _errors():
         stone = erase_blob(blob_store_from_settings(settings), cid, reason=reason)
     out.print(f"[green]erased[/] {stone.cid} at {stone.erased_at}: {stone.reason}", soft_wrap=True)

@@ -179,15 +179,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(
-    data_dir: Path, admin_token: str, log_path: Path
+def start_server(
+    data_dir: Path, admin_token: str, log_path: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """``sunlight serve`` on a free loopback port; returns the process and its base URL once it
+    answers /healthz. Anchoring is left to explicit ``POST /v1/anchor`` calls."""
     port = _free_port()
     env = {
         **os.environ,
         "SUNLIGHT_DATA_DIR": str(data_dir),
         "SUNLIGHT_ADMIN_TOKEN": admin_token,
         "SUNLIGHT_ANCHOR_INTERVAL_S": "3600",
+        **(extra_env or {}),
     }
     log = log_path.open("w")
     server = subprocess.Popen(  # noqa: S603 - our own executable and arguments
@@ -224,7 +227,7 @@ def run_demo(settings: Settings, console: Console, *, keep_serving: bool = False
     admin = secrets.token_urlsafe(32)
     console.rule("Sunlight demo — 阳光工程存证")
     console.print(f"working in {root}")
-    server, base = _start_server(data_dir, admin, root / "server.log")
+    server, base = start_server(data_dir, admin, root / "server.log")
     ok = True
     try:
         ok = _run(console, base, admin, root, out_dir)

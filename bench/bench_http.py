@@ -14,15 +14,13 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
+from api.demo import start_server
 from bench._util import OUT, figure, header
-from tests.support.postgres import free_port
 
 CLIENTS = 16
 SECONDS = 15
@@ -92,23 +90,17 @@ def main() -> None:
         return
     data = OUT / "http"
     shutil.rmtree(data, ignore_errors=True)
-    port, admin = free_port(), secrets.token_urlsafe(32)
-    env = {
-        **os.environ,
-        "SUNLIGHT_DATA_DIR": str(data),
-        "SUNLIGHT_ADMIN_TOKEN": admin,
-        "SUNLIGHT_PUBLIC_RATE_PER_S": "1e9",
-        "SUNLIGHT_PUBLIC_BURST": "1e9",
-        "SUNLIGHT_ANCHOR_INTERVAL_S": "3600",
-    }
-    sunlight = str(Path(sys.executable).parent / "sunlight")
-    log = (OUT / "http-server.log").open("w")
-    server = subprocess.Popen(
-        [sunlight, "serve", "--port", str(port)], env=env, stderr=log, stdout=log
+    admin = secrets.token_urlsafe(32)
+    server, base = start_server(
+        data,
+        admin,
+        OUT / "http-server.log",
+        extra_env={
+            "SUNLIGHT_PUBLIC_RATE_PER_S": "1e9",
+            "SUNLIGHT_PUBLIC_BURST": "1e9",
+        },
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base)
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as c:
             c.post(
                 "/v1/parties",
@@ -156,19 +148,6 @@ def main() -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        log.close()
-
-
-def _wait(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("sunlight serve did not start; see bench/out/http-server.log")
 
 
 def _some_record(data: Path) -> str:
