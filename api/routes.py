@@ -533,8 +533,29 @@ async def embedded_chain_rpc(ctx: Ctx, request: Request) -> JSONResponse:
     if call["method"] == "eth_call" and params and isinstance(params[0], dict):
         # eth-tester insists on a sender even for calls; any account reads the same state.
         params = [{"from": w3.eth.default_account, **params[0]}, *params[1:]]
-    answer = await run_in_threadpool(w3.provider.make_request, call["method"], params)
-    return JSONResponse(json.loads(w3.to_json({"jsonrpc": "2.0", "id": call.get("id"), **answer})))
+    try:
+        answer = await run_in_threadpool(_tester_rpc(w3), call["method"], params)
+    except Exception as e:  # eth-tester raises its own types for reverts and bad input
+        # What a node answers: a JSON-RPC error object (code 3 for a reverted call), not a 500.
+        reverted = type(e).__name__ == "TransactionFailed"
+        answer = {"error": {"code": 3 if reverted else -32602, "message": str(e)[:500]}}
+    return JSONResponse(json.loads(w3.to_json({**answer, "jsonrpc": "2.0", "id": call.get("id")})))
+
+
+def _tester_rpc(w3: Any) -> Any:
+    """The eth-tester provider's request function behind its own formatting middleware, which maps
+    JSON-RPC's camelCase and hex quantities to eth-tester's arguments and its results back (without
+    it ``eth_getLogs`` fails and receipts come back in eth-tester's snake_case)."""
+    from web3.middleware import combine_middleware  # noqa: PLC0415
+
+    provider = w3.provider
+    fn = getattr(provider, "_sunlight_rpc", None)
+    if fn is None:
+        fn = combine_middleware(
+            getattr(provider, "_middleware", ()), w3=w3, provider_request_fn=provider.make_request
+        )
+        provider._sunlight_rpc = fn
+    return fn
 
 
 # --- verification ---------------------------------------------------------------------------------
