@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -63,6 +64,36 @@ def status_of(error: NotaryError) -> int:
     return next((s for cls, s in STATUS if isinstance(error, cls)), 400)
 
 
+class CachedRoots:
+    """``rootAt`` of a chain, each anchored root kept for ``ttl_s`` seconds.
+
+    A root, once anchored, never changes on chain, so re-reading it on every verification only
+    costs time (an ``eth_call`` is milliseconds). Sizes never anchored are not cached.
+    """
+
+    def __init__(self, backend: AnchorBackend, *, ttl_s: float) -> None:
+        self.backend = backend
+        self.chain_id = backend.chain_id
+        self.contract_address = backend.contract_address
+        self._ttl = ttl_s
+        self._roots: dict[int, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def root_at(self, tree_size: int) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._roots.get(tree_size)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        root = self.backend.root_at(tree_size)
+        if root is not None:
+            with self._lock:
+                if len(self._roots) > 100_000:
+                    self._roots.clear()
+                self._roots[tree_size] = (now, root)
+        return root
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -73,6 +104,7 @@ class AppContext:
     metrics: Metrics
     auth_limiter: RateLimiter
     backend: AnchorBackend | None = None
+    roots: CachedRoots | None = None
     anchorer: Anchorer | None = None
     anchor_lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -83,6 +115,14 @@ class AppContext:
             if self.backend is None:
                 self.backend = open_backend(self.settings)
             return self.backend
+
+    def chain_roots(self) -> CachedRoots:
+        """The chain for verifiers, with anchored roots cached (see ``chain_cache_s``)."""
+        backend = self.chain()
+        with self.anchor_lock:
+            if self.roots is None or self.roots.backend is not backend:
+                self.roots = CachedRoots(backend, ttl_s=self.settings.chain_cache_s)
+            return self.roots
 
     def get_anchorer(self) -> Anchorer:
         backend = self.chain()
@@ -148,6 +188,15 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
         public_limiter=RateLimiter(rate=settings.public_rate_per_s, burst=settings.public_burst),
     )
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from environment settings: the factory ``sunlight serve --workers N`` runs."""
+    from api.http import configure_logging  # noqa: PLC0415
+
+    configure_logging()
+    settings = Settings()
+    return create_app(settings, run_anchorer=settings.serve_anchorer)
 
 
 def _anchor_loop(ctx: AppContext) -> None:

@@ -221,24 +221,31 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     anchor: Annotated[
-        bool, typer.Option("--anchor/--no-anchor", help="Run the anchorer in this process.")
+        bool, typer.Option("--anchor/--no-anchor", help="Run the anchorer in the server.")
     ] = True,
     data_dir: DataDir = None,
 ) -> None:
     """Run the API, the verification page and the anchorer (embedded defaults need no settings)."""
     import uvicorn  # noqa: PLC0415
 
-    from api.app import create_app  # noqa: PLC0415
-    from api.http import configure_logging  # noqa: PLC0415
-
-    configure_logging()
+    if data_dir is not None:  # the workers read their settings from the environment
+        os.environ["SUNLIGHT_DATA_DIR"] = str(data_dir)
+    os.environ["SUNLIGHT_SERVE_ANCHORER"] = "true" if anchor else "false"
     settings = settings_for(data_dir)
+    if workers > 1 and not settings.chain_rpc_url:
+        raise NotaryError(
+            "the embedded chain lives in one process: use --workers 1, or a real chain node "
+            "(SUNLIGHT_CHAIN_RPC_URL) for several workers"
+        )
     err.print(f"Sunlight on http://{host}:{port}  (verification page: /verify, API docs: /docs)")
     uvicorn.run(
-        create_app(settings, run_anchorer=anchor),
+        "api.app:app_from_env",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
         log_level="warning",
         access_log=False,
     )

@@ -180,7 +180,11 @@ def _free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, admin_token: str, log_path: Path, extra_env: dict[str, str] | None = None
+    data_dir: Path,
+    admin_token: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``sunlight serve`` on a free loopback port; returns the process and its base URL once it
     answers /healthz. Anchoring is left to explicit ``POST /v1/anchor`` calls."""
@@ -194,7 +198,14 @@ def start_server(
     }
     log = log_path.open("w")
     server = subprocess.Popen(  # noqa: S603 - our own executable and arguments
-        [str(Path(sys.executable).parent / "sunlight"), "serve", "--port", str(port)],
+        [
+            str(Path(sys.executable).parent / "sunlight"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=log,
         stderr=log,

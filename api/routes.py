@@ -648,7 +648,7 @@ def _verify_bundle(
     chain = None
     if bundle.anchor is not None:
         try:
-            chain = ctx.chain()
+            chain = ctx.chain_roots()
         except NotaryError:
             chain = None  # reported as "not checked" rather than failing the request
     if (

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     anchor_interval_s: float = Field(default=30.0, gt=0)
     anchor_max_batch: int = Field(default=1000, gt=0)
     anchor_confirmations: int = Field(default=1, ge=0)
+    #: Run the anchorer inside ``sunlight serve`` (every worker tries; a lock elects one).
+    serve_anchorer: bool = True
+    #: How long an anchored root read from the chain is reused (roots never change once anchored;
+    #: the bound only limits how long a reorg below the confirmation depth could go unnoticed).
+    chain_cache_s: float = Field(default=60.0, ge=0)
 
     ipfs_api: str = ""
     #: Bodies other than uploads (JSON, bundles) may not exceed this.

@@ -1,8 +1,9 @@
 """Records per second over HTTP (16 clients, 10 KiB files, durable) and /v1/verify throughput.
 
-The server is ``sunlight serve`` on loopback with SQLite (synchronous=FULL) and the local blob
-store; the load comes from wrk. The baseline, measured in the same run, is wrk against /healthz:
-the ceiling of this server stack on this machine for a request that does nothing.
+The server is ``sunlight serve --workers 2`` on loopback with SQLite (synchronous=FULL), the local
+blob store and anvil as the chain (several workers need a real node; the embedded chain lives in
+one process); the load comes from wrk. The baseline, measured in the same run, is wrk against
+/healthz: the ceiling of this server stack on this machine for a request that does almost nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,8 +23,10 @@ import httpx
 
 from api.demo import start_server
 from bench._util import OUT, figure, header
+from tests.integration.anchors import nodes
 
 CLIENTS = 16
+WORKERS = 2
 SECONDS = 15
 
 _UPLOAD_LUA = r"""
@@ -84,13 +88,35 @@ def _wrk(url: str, script: str | None, env: dict[str, str]) -> dict[str, float]:
 
 
 def main() -> None:
-    header(f"HTTP: {CLIENTS} concurrent clients for {SECONDS} s each (wrk, loopback)")
+    header(
+        f"HTTP: {CLIENTS} concurrent clients for {SECONDS} s each (wrk, loopback), "
+        f"{WORKERS} server workers"
+    )
     if shutil.which("wrk") is None:
         figure("wrk", "not installed (scripts/setup/60-bench-tools.sh)")
         return
     data = OUT / "http"
     shutil.rmtree(data, ignore_errors=True)
     admin = secrets.token_urlsafe(32)
+    if not nodes.anvil_available():
+        figure("anvil", "not installed (scripts/setup/30-node.sh)")
+        return
+    chain = nodes.anvil(Path(tempfile.mkdtemp())).start()
+    key = nodes.ANVIL_KEYS[0]
+    deployed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "sunlight"),
+            "contract",
+            "deploy",
+            "--rpc-url",
+            chain.url,
+            "--private-key",
+            key,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     server, base = start_server(
         data,
         admin,
@@ -98,7 +124,11 @@ def main() -> None:
         extra_env={
             "SUNLIGHT_PUBLIC_RATE_PER_S": "1e9",
             "SUNLIGHT_PUBLIC_BURST": "1e9",
+            "SUNLIGHT_CHAIN_RPC_URL": chain.url,
+            "SUNLIGHT_CONTRACT_ADDRESS": deployed.stdout.strip().splitlines()[-1],
+            "SUNLIGHT_ANCHOR_PRIVATE_KEY": key,
         },
+        workers=WORKERS,
     )
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as c:
@@ -148,6 +178,7 @@ def main() -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        chain.stop()
 
 
 def _some_record(data: Path) -> str:
