@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.app import AppContext
@@ -20,6 +20,7 @@ from notary.digests import ContentDigest, digest_stream
 from notary.errors import MalformedProofError, NotaryError, NotFoundError, RecordError
 from notary.records import (
     Content,
+    MediaType,
     Record,
     RecordSignature,
     first_problem,
@@ -281,15 +282,15 @@ async def create_record(
     draft = _draft(parsed, who.party_id, None, now)
     content = None
     if file is not None:
+        media, name = _describe(parsed, file)
         info = await run_in_threadpool(ctx.blobs.put, file.file, private=not parsed.public)
-        media = parsed.media_type or file.content_type or "application/octet-stream"
         content = Content(
             sha256=info.sha256,
             sm3=info.sm3,
             size=info.content_size,
-            media_type=media.split(";")[0].strip().lower()[:191] or "application/octet-stream",
+            media_type=media,
             cid=info.cid,
-            name=(parsed.name or file.filename or None),
+            name=name,
         )
         draft = _draft(parsed, who.party_id, content, now)
     _check_signatures(ctx, draft)
@@ -301,6 +302,30 @@ async def create_record(
         leaf_hash=accepted.entry.leaf_hash.hex(),
         receipt=accepted.receipt,
     )
+
+
+_MEDIA_TYPE = TypeAdapter(MediaType)
+
+
+def _describe(meta: RecordMeta, file: UploadFile) -> tuple[str, str | None]:
+    """The file's media type and name for its record. A media type the client states in ``meta``
+    must be valid; the one its multipart part carries is a hint, dropped when it is not."""
+    # A client's file name is a label: keep at most what a record holds (255 characters).
+    name = meta.name or (file.filename or "")[:255] or None
+    if meta.media_type is not None:
+        try:
+            return _MEDIA_TYPE.validate_python(_bare(meta.media_type)), name
+        except ValidationError as e:
+            raise RecordError("not a media type like 'image/jpeg'", field="meta.media_type") from e
+    try:
+        return _MEDIA_TYPE.validate_python(_bare(file.content_type or "")), name
+    except ValidationError:
+        return "application/octet-stream", name
+
+
+def _bare(media_type: str) -> str:
+    """``Image/JPEG; q=1`` → ``image/jpeg``."""
+    return media_type.split(";", maxsplit=1)[0].strip().lower()
 
 
 def _readable(ctx: AppContext, record_id: str, who: Principal | None) -> tuple[Any, Record]:
@@ -516,7 +541,7 @@ async def embedded_chain_rpc(ctx: Ctx, request: Request) -> JSONResponse:
     if ctx.settings.chain_rpc_url:
         raise NotFoundError("this server uses an external chain: ask that node directly")
     try:
-        call = json.loads(await request.body())
+        call = _json(await request.body())
     except (ValueError, RecursionError) as e:
         raise RecordError(f"not JSON: {e}") from e
     if not isinstance(call, dict) or call.get("method") not in _CHAIN_READS:
@@ -617,7 +642,7 @@ async def verify(ctx: Ctx, request: Request) -> VerifyOut:
         return await run_in_threadpool(_verify_hash, ctx, digest.sha256, digest)
     body = await request.body()
     try:
-        doc = json.loads(body)
+        doc = _json(body)
     except (ValueError, RecursionError) as e:
         raise MalformedProofError(f"the body is not JSON: {e}") from e
     if isinstance(doc, dict) and set(doc) == {"sha256"}:
@@ -628,6 +653,14 @@ async def verify(ctx: Ctx, request: Request) -> VerifyOut:
     bundle = parse_bundle(doc)
     report = await run_in_threadpool(_verify_bundle, ctx, bundle, None)
     return VerifyOut(verified=report.verified, checks=_checks(report.checks), records=[])
+
+
+def _json(body: bytes) -> Any:
+    """A request body's JSON. Text JSON can carry but UTF-8 cannot (a lone surrogate escaped as
+    ``\\ud800``) raises ValueError here rather than when an answer echoing it is encoded."""
+    doc = json.loads(body)
+    json.dumps(doc, ensure_ascii=False).encode()  # UnicodeEncodeError is a ValueError
+    return doc
 
 
 def _is_hex(s: str) -> bool:
