@@ -107,6 +107,10 @@ class Anchorer:
         self._confirmations = max(1, settings.anchor_confirmations)
         # Anchor at once on start when records are waiting.
         self._last_anchor = time.monotonic() - settings.anchor_interval_s
+        # One round at a time in this process: the leader lock is per process, and the API's
+        # POST /v1/anchor runs rounds beside the background loop on the same anchorer; two rounds
+        # at once would both sign an anchor for the same chain state, and one would revert.
+        self._round = threading.Lock()
 
     # --- one round ------------------------------------------------------------------------------
 
@@ -117,6 +121,10 @@ class Anchorer:
         Raises :class:`ChainUnavailableError` when the node cannot be reached, and
         :class:`ContractRevertError` when the contract would refuse the checkpoint.
         """
+        with self._round:
+            return self._run_once(force=force)
+
+    def _run_once(self, *, force: bool) -> AnchorResult | None:
         if not self.lock.acquire():
             log.debug("another anchorer holds the lock")
             return None
