@@ -185,7 +185,8 @@ class PartyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
-    name: str = Field(min_length=1, max_length=200)
+    #: A display name: any text but control characters (PostgreSQL refuses NUL in text).
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     kind: Literal["organisation", "person"]
     roles: list[Literal["admin", "submitter", "auditor"]] = Field(min_length=1, max_length=3)
 
@@ -328,8 +329,16 @@ def _bare(media_type: str) -> str:
     return media_type.split(";", maxsplit=1)[0].strip().lower()
 
 
+def _known(value: str, what: str) -> str:
+    """A path parameter that names an object: one that cannot exist (too long, or holding a NUL,
+    which PostgreSQL refuses in text) is simply not found."""
+    if len(value) > 128 or "\x00" in value:
+        raise NotFoundError(f"no such {what}")
+    return value
+
+
 def _readable(ctx: AppContext, record_id: str, who: Principal | None) -> tuple[Any, Record]:
-    if len(record_id) > 64:
+    if len(record_id) > 64 or "\x00" in record_id:
         raise NotFoundError("no such record")
     stored = ctx.notary.log.get(record_id)
     record = stored.record
@@ -783,7 +792,7 @@ def _party_out(party: Party) -> PartyOut:
 def issue_token(ctx: Ctx, who: CurrentParty, party_id: str) -> TokenOut:
     """(administrator) A new bearer token for a party. Shown once."""
     _require(who, "admin")
-    issued = ctx.parties.issue_token(party_id)
+    issued = ctx.parties.issue_token(_known(party_id, "party"))
     return TokenOut(token_id=issued.id, party_id=issued.party_id, token=issued.token)
 
 
@@ -791,7 +800,7 @@ def issue_token(ctx: Ctx, who: CurrentParty, party_id: str) -> TokenOut:
 def revoke_token(ctx: Ctx, who: CurrentParty, token_id: str) -> Response:
     """(administrator) Revoke a token at once."""
     _require(who, "admin")
-    ctx.parties.revoke_token(token_id)
+    ctx.parties.revoke_token(_known(token_id, "token"))
     return Response(status_code=204)
 
 
@@ -800,7 +809,7 @@ def add_key(ctx: Ctx, who: CurrentParty, party_id: str, body: KeyIn) -> dict[str
     """Register a signing key (the party itself, or an administrator)."""
     if who.party_id != party_id:
         _require(who, "admin")
-    ctx.parties.add_key(party_id, body.key_id, body.public_key)
+    ctx.parties.add_key(_known(party_id, "party"), body.key_id, body.public_key)
     return {"party": party_id, "key_id": body.key_id}
 
 
