@@ -8,13 +8,14 @@ indexed query and never load the log.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from api import db
 from api.migrate import upgrade
@@ -51,6 +52,42 @@ class StoredEntry:
 
 def _split_frontier(blob: bytes) -> list[bytes]:
     return [blob[i : i + _HASH] for i in range(0, len(blob), _HASH)]
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _unavailable(e: SQLAlchemyError) -> LogError:
+    reason = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
+    return LogError(f"the database is unavailable or failed: {type(reason).__name__}: {reason}")
+
+
+def _db_errors(fn: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Database failures (server down or restarting, connection lost, pool exhausted) raised as
+    :class:`LogError`, the one error callers handle: never a driver or SQLAlchemy exception."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return fn(*args, **kwargs)
+        except SQLAlchemyError as e:
+            raise _unavailable(e) from e
+
+    return wrapper
+
+
+def _db_errors_iter(fn: Callable[_P, Iterator[_T]]) -> Callable[_P, Iterator[_T]]:
+    """:func:`_db_errors` for generators (the database is read while the caller iterates)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Iterator[_T]:
+        try:
+            yield from fn(*args, **kwargs)
+        except SQLAlchemyError as e:
+            raise _unavailable(e) from e
+
+    return wrapper
 
 
 #: The most records one group commit takes in (bounds a transaction's size and latency).
@@ -99,6 +136,7 @@ class LogStore:
         self._leading = False
 
     @classmethod
+    @_db_errors
     def open(cls, url: str, *, sqlite_synchronous: str = "FULL") -> LogStore:
         """Connect to ``url`` and bring its schema up to date."""
         engine = db.make_engine(url, sqlite_synchronous=sqlite_synchronous)
@@ -192,6 +230,8 @@ class LogStore:
             return self._append_locked(items)
         except DBAPIError as e:
             raise LogError(f"the database refused the append: {e.orig or e}") from e
+        except SQLAlchemyError as e:  # e.g. no connection from the pool in time
+            raise _unavailable(e) from e
 
     def _append_locked(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
@@ -273,16 +313,19 @@ class LogStore:
     # --- reading --------------------------------------------------------------------------------
 
     @property
+    @_db_errors
     def size(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(db.log_state.c.size)).scalar_one())
 
+    @_db_errors
     def state(self) -> tuple[int, bytes]:
         """The log's current size and root, read together."""
         with self.engine.connect() as conn:
             row = conn.execute(select(db.log_state.c.size, db.log_state.c.frontier)).one()
         return int(row.size), merkle.frontier_root(_split_frontier(row.frontier))
 
+    @_db_errors
     def get_nodes(self, ids: Sequence[merkle.NodeId]) -> list[bytes]:
         keys = [db.node_key(level, idx) for level, idx in ids]
         leaves = [idx for level, idx in ids if level == 0]
@@ -304,6 +347,7 @@ class LogStore:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle.consistency_proof_from(self, size1, size2)
 
+    @_db_errors
     def _one(self, where: object, what: str) -> StoredEntry:
         e = db.entries.c
         with self.engine.connect() as conn:
@@ -320,6 +364,7 @@ class LogStore:
     def get_by_index(self, index: int) -> StoredEntry:
         return self._one(db.entries.c.idx == index, f"at index {index}")
 
+    @_db_errors
     def find_by_content(self, sha256_hex: str, limit: int = 100) -> list[StoredEntry]:
         e = db.entries.c
         with self.engine.connect() as conn:
@@ -331,6 +376,7 @@ class LogStore:
             ).all()
         return [_stored(r) for r in rows]
 
+    @_db_errors_iter
     def iter_entries(self, batch: int = 5000) -> Iterator[StoredEntry]:
         """Every stored entry in index order, read in batches (constant memory)."""
         e = db.entries.c
@@ -349,6 +395,7 @@ class LogStore:
                 yield _stored(r)
             after = int(rows[-1].idx)
 
+    @_db_errors_iter
     def iter_nodes(self, batch: int = 20000) -> Iterator[tuple[int, int, bytes]]:
         """Every stored subtree hash as ``(level, idx, hash)``, in key order."""
         n = db.nodes.c
@@ -365,12 +412,14 @@ class LogStore:
                 yield key >> db.NODE_INDEX_BITS, key & mask, bytes(h)
             after = int(rows[-1][0])
 
+    @_db_errors
     def entry_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(db.entries)).scalar_one())
 
     # --- checkpoints ----------------------------------------------------------------------------
 
+    @_db_errors
     def publish_checkpoint(self, key: NotaryKey, timestamp: str) -> Checkpoint:
         """Sign the log's current size and root; store it unless that size is already published."""
         with self.engine.begin() as conn:
@@ -391,6 +440,7 @@ class LogStore:
             )
             return cp
 
+    @_db_errors
     def checkpoint(self, tree_size: int | None = None) -> Checkpoint:
         """The checkpoint of ``tree_size``, or the latest one."""
         c = db.checkpoints.c
@@ -410,11 +460,13 @@ class LogStore:
             )
         return _checkpoint(row)
 
+    @_db_errors_iter
     def iter_checkpoints(self) -> Iterator[Checkpoint]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(db.checkpoints).order_by(db.checkpoints.c.tree_size)).all()
         yield from (_checkpoint(r) for r in rows)
 
+    @_db_errors
     def vacuum_analyze(self) -> None:
         """Refresh planner statistics (useful after bulk loads)."""
         with self.engine.begin() as conn:

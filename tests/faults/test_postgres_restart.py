@@ -1,0 +1,128 @@
+"""PostgreSQL restarted under 8 writer threads appending through ``Notary``/``LogStore``: while it is
+down every writer sees a clear :class:`LogError` (never a driver or SQLAlchemy exception), retries,
+and after recovery the log holds indices exactly 0..n-1 with every acknowledged record as
+acknowledged; the audit passes."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api.audit import audit_log
+from api.service import Notary
+from api.settings import Settings
+from notary.errors import LogError
+from notary.records import Record
+from tests.conftest import require
+from tests.support.postgres import running_postgres
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
+
+WRITERS = 8
+DOWN_S = 2.0
+
+
+@dataclass(frozen=True)
+class _Ack:
+    id: str
+    index: int
+    leaf_hash: bytes
+
+
+def test_postgres_restart_under_8_writers_only_log_errors_and_nothing_lost(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    with running_postgres() as pg:
+        require(pg is not None, "PostgreSQL")
+        assert pg is not None
+        url = pg.create_database("faults")
+        notary = Notary.open(Settings(data_dir=tmp_path / "data", database_url=url))
+        acked: list[_Ack] = []
+        log_errors: Counter[str] = Counter()
+        others: list[str] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def writer(t: int) -> None:
+            seq = 0
+            last: _Ack | None = None
+            while not stop.is_set():
+                try:
+                    if last is not None:  # reads fail as cleanly as appends
+                        assert notary.log.get(last.id).index == last.index
+                        notary.log.state()
+                    draft = {"submitter": f"w{t}", "kind": "document", "data": {"t": t, "s": seq}}
+                    if t % 2:  # group commit with the other threads
+                        record = Record.model_validate({**draft, "received_at": notary.clock()})
+                        a = notary.accept(record)
+                    else:  # one transaction per call
+                        a = notary.submit(draft)
+                    last = _Ack(a.record_id, a.entry.index, a.entry.leaf_hash)
+                    with lock:
+                        acked.append(last)
+                    seq += 1
+                except LogError as e:
+                    with lock:
+                        log_errors[str(e).split(":")[0]] += 1
+                    stop.wait(0.05)
+                except Exception:  # noqa: BLE001 - any other type escaping is the failure tested
+                    with lock:
+                        others.append(traceback.format_exc())
+                    stop.wait(0.05)
+
+        threads = [threading.Thread(target=writer, args=(t,), daemon=True) for t in range(WRITERS)]
+        for th in threads:
+            th.start()
+        try:
+            time.sleep(1.5)
+            before = len(acked)
+            assert before > 0, "nothing was acknowledged before the restart"
+            pg.stop("fast")  # terminates every session, as a restart or failover does
+            time.sleep(DOWN_S)
+            during = len(acked)
+            errors_down = sum(log_errors.values())
+            pg.start()
+            restarted = len(acked)
+            deadline = time.monotonic() + 60
+            while len(acked) < restarted + 200:
+                assert time.monotonic() < deadline, "writers did not recover after the restart"
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(60)
+        assert not any(th.is_alive() for th in threads)
+        assert not others, f"{len(others)} non-LogError exceptions escaped:\n{others[0]}"
+        assert errors_down > 0, "no writer noticed the database going away"
+        assert during == before or during - before < WRITERS, "appends acknowledged while down"
+
+        size = notary.log.size
+        indices = [e.index for e in notary.log.iter_entries()]
+        assert indices == list(range(size)), "indices are not exactly 0..n-1"
+        assert len({a.index for a in acked}) == len(acked), "an index acknowledged twice"
+        lost = [a for a in acked if notary.log.get(a.id).index != a.index]
+        moved = [a for a in acked if notary.log.get(a.id).leaf_hash != a.leaf_hash]
+        assert not lost and not moved, (lost[:3], moved[:3])
+        report = audit_log(notary.log, public_key=notary.key.public_key)
+        assert report.ok, [str(f) for f in report.findings[:5]]
+        notary.close()
+
+    figures = {
+        "writers": WRITERS,
+        "acknowledged": len(acked),
+        "log_size": size,
+        "committed_but_unacknowledged": size - len(acked),
+        "lost": 0,
+        "log_errors_seen": dict(log_errors),
+        "down_s": DOWN_S,
+    }
+    for k, v in figures.items():
+        record_property(k, v)
+    print(f"\nPostgreSQL restart under load: {figures}")
