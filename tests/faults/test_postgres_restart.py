@@ -72,7 +72,7 @@ def test_postgres_restart_under_8_writers_only_log_errors_and_nothing_lost(
                     with lock:
                         log_errors[str(e).split(":")[0]] += 1
                     stop.wait(0.05)
-                except Exception:  # noqa: BLE001 - any other type escaping is the failure tested
+                except Exception:  # any other type escaping is the failure tested
                     with lock:
                         others.append(traceback.format_exc())
                     stop.wait(0.05)
