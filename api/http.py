@@ -179,6 +179,7 @@ class HttpMiddleware:
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status_holder = {"status": 500, "started": 0}
+        send = _decorating(send, rid, status_holder)  # every answer, the middleware's own too
         try:
             limit = self._limit_for(scope)
             declared = headers.get(b"content-length")
@@ -202,9 +203,7 @@ class HttpMiddleware:
                     status_holder["status"] = 429
                     return
             try:
-                await self.app(
-                    scope, _counting(receive, limit), _decorating(send, rid, status_holder)
-                )
+                await self.app(scope, _counting(receive, limit), send)
             except BodyTooLarge:
                 if status_holder["started"]:
                     raise
