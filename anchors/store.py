@@ -130,7 +130,7 @@ class AnchorStore:
         created_at: str,
     ) -> Anchor:
         """Persist a signed transaction as ``pending`` (call before sending it)."""
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             result = conn.execute(
                 insert(anchors_table).values(
                     tree_size=tree_size,
@@ -171,7 +171,7 @@ class AnchorStore:
         self._update(anchor_id, block_number=block_number, block_hash=block_hash)
 
     def _update(self, anchor_id: int, **values: Any) -> None:
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             conn.execute(
                 update(anchors_table).where(anchors_table.c.id == anchor_id).values(**values)
             )

@@ -16,6 +16,8 @@ here are what the code queries. Tables:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Engine,
     ForeignKey,
     Index,
@@ -160,6 +163,25 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) ->
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take SQLite's write lock up front (a deferred transaction that read first
+        # could not upgrade once another writer committed); readers never wait for writers.
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+_IMMEDIATE = "sunlight_write"
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, an ordinary one elsewhere.
+
+    Use it for every transaction that writes; plain ``engine.connect()`` reads run deferred and
+    never queue behind writers (WAL readers see the last committed state).
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_IMMEDIATE: True})  # sets the option on this connection
+        with conn.begin():
+            yield conn

@@ -235,7 +235,7 @@ class LogStore:
 
     def _append_locked(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             size, frontier = self._lock_state(conn)
             heads = self._heads(conn, {r.project for _, r, _, _ in items if r.project})
             existing = set(heads)
@@ -422,7 +422,7 @@ class LogStore:
     @_db_errors
     def publish_checkpoint(self, key: NotaryKey, timestamp: str) -> Checkpoint:
         """Sign the log's current size and root; store it unless that size is already published."""
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             size, frontier = self._lock_state(conn)
             c = db.checkpoints.c
             row = conn.execute(select(db.checkpoints).where(c.tree_size == size)).first()
@@ -469,7 +469,7 @@ class LogStore:
     @_db_errors
     def vacuum_analyze(self) -> None:
         """Refresh planner statistics (useful after bulk loads)."""
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             conn.execute(text("ANALYZE"))
 
 

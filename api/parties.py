@@ -89,7 +89,7 @@ class PartyStore:
     def create_party(self, party_id: str, name: str, kind: str, roles: tuple[str, ...]) -> Party:
         party = Party(party_id, name, kind, tuple(sorted(set(roles))), utc_now())
         try:
-            with self.engine.begin() as conn:
+            with db.write(self.engine) as conn:
                 conn.execute(
                     insert(db.parties).values(
                         id=party.id,
@@ -114,7 +114,7 @@ class PartyStore:
         self.party(party_id)
         token_id = secrets.token_hex(8)
         token = f"sl_{token_id}_{secrets.token_urlsafe(32)}"
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             conn.execute(
                 insert(db.tokens).values(
                     id=token_id, party_id=party_id, token_hash=_hash(token), created_at=utc_now()
@@ -123,7 +123,7 @@ class PartyStore:
         return IssuedToken(token_id, party_id, token)
 
     def revoke_token(self, token_id: str) -> None:
-        with self.engine.begin() as conn:
+        with db.write(self.engine) as conn:
             done = conn.execute(
                 update(db.tokens)
                 .where(db.tokens.c.id == token_id, db.tokens.c.revoked_at.is_(None))
@@ -161,7 +161,7 @@ class PartyStore:
         if len(raw) != 32:
             raise NotaryError("an Ed25519 public key is 32 bytes")
         try:
-            with self.engine.begin() as conn:
+            with db.write(self.engine) as conn:
                 conn.execute(
                     insert(db.party_keys).values(
                         party_id=party_id,
