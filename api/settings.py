@@ -18,7 +18,10 @@ class SettingsError(NotaryError):
 class Settings(BaseSettings):
     """Every knob of a Sunlight deployment. Empty values mean the embedded default."""
 
-    model_config = SettingsConfigDict(env_prefix="SUNLIGHT_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the secrets given beside it.
+    model_config = SettingsConfigDict(
+        env_prefix="SUNLIGHT_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("./sunlight-data")
@@ -74,6 +77,9 @@ class Settings(BaseSettings):
             problems.append("SUNLIGHT_CHAIN_RPC_URL is empty (the embedded chain proves nothing)")
         if len(self.admin_token.get_secret_value()) < 32:
             problems.append("SUNLIGHT_ADMIN_TOKEN must be at least 32 characters")
+        if not self.blob_kek.get_secret_value():
+            # Else the first private upload fails at run time, or private files cannot be read.
+            problems.append("SUNLIGHT_BLOB_KEK is empty (private files need it; docs/blobs.md)")
         if problems:
             raise ValueError("insecure settings for production: " + "; ".join(problems))
         return self

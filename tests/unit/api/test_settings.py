@@ -11,14 +11,24 @@ def test_defaults_are_the_embedded_components(tmp_path):
 
 
 def test_production_refuses_insecure_defaults(tmp_path):
-    with pytest.raises(ValidationError, match=r"CHAIN_RPC_URL.*ADMIN_TOKEN"):
+    with pytest.raises(ValidationError, match=r"CHAIN_RPC_URL.*ADMIN_TOKEN.*BLOB_KEK"):
         Settings(environment="production", data_dir=tmp_path)
     Settings(
         environment="production",
         data_dir=tmp_path,
         chain_rpc_url="http://node:8545",
         admin_token="x" * 32,
+        blob_kek="ab" * 32,
     )
+
+
+def test_a_refused_setting_does_not_print_the_secrets_beside_it(tmp_path):
+    with pytest.raises(ValidationError) as refused:
+        Settings(environment="production", data_dir=tmp_path, admin_token="short", blob_kek="k1")
+    assert "short" not in str(refused.value) and "k1" not in str(refused.value)
+    with pytest.raises(ValidationError) as refused:
+        Settings(data_dir=tmp_path, anchor_private_key="0xfeedface", anchor_interval_s=-1)
+    assert "feedface" not in str(refused.value)
 
 
 def test_secrets_do_not_print(tmp_path):
