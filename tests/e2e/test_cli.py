@@ -115,7 +115,9 @@ def test_a_key_file_readable_by_others_is_refused(stamped, tmp_path):
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    result = run("demo", "--data-dir", str(tmp_path / "demo"), "--no-keep-serving", data_dir=tmp_path)
+    result = run(
+        "demo", "--data-dir", str(tmp_path / "demo"), "--no-keep-serving", data_dir=tmp_path
+    )
     assert "demo complete" in result.stdout, result.stdout
     assert result.stdout.count("✓") == 12 and "✗" not in result.stdout  # 4 records x 3 paths
     assert "rejected" in result.stdout
