@@ -36,6 +36,7 @@ from notary.errors import (
     NotaryError,
     NotFoundError,
     RecordError,
+    StorageFullError,
     VerificationError,
 )
 
@@ -50,6 +51,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (ConflictError, 409),
     (RateLimitedError, 429),
     (BlobTooLargeError, 413),
+    (StorageFullError, 507),
     (BlobStoreUnavailable, 503),
     (CertificateError, 503),
     (ChainUnavailableError, 503),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -44,6 +45,8 @@ from notary.errors import (
     BlobStoreUnavailable,
     BlobTooLargeError,
     KeyMaterialError,
+    NotaryError,
+    StorageFullError,
 )
 
 __all__ = [
@@ -250,6 +253,14 @@ def _info_from_json(doc: dict[str, Any]) -> BlobInfo:
     )
 
 
+def _write_failed(exc: OSError, message: str) -> NotaryError:
+    """The error for a failed write: :class:`StorageFullError` when the disk is full (the caller
+    can do nothing but free space), else :class:`BlobStoreUnavailable`."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFullError(f"{message}: the disk is full ({exc.strerror})")
+    return BlobStoreUnavailable(f"{message}: {exc}")
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -313,9 +324,7 @@ class _Sidecars:
         try:
             _write_atomic(self.path(cid), json.dumps(doc, sort_keys=True, indent=1).encode())
         except OSError as exc:
-            raise BlobStoreUnavailable(
-                f"cannot write blob metadata under {self.root}: {exc}"
-            ) from exc
+            raise _write_failed(exc, f"cannot write blob metadata under {self.root}") from exc
 
     def info(self, cid: str) -> BlobInfo | None:
         doc = self.read(cid)
@@ -611,9 +620,7 @@ class LocalBlobStore:
         try:
             tmp.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise BlobStoreUnavailable(
-                f"blob directory {self.root} is not writable: {exc}"
-            ) from exc
+            raise _write_failed(exc, f"blob directory {self.root} is not writable") from exc
         return tmp
 
     def _store(
@@ -621,7 +628,10 @@ class LocalBlobStore:
         chunks: Iterable[bytes | bytearray | memoryview],
         finish: Callable[[], BlobInfo],
     ) -> BlobInfo:
-        fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=self._tmp_dir())
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=self._tmp_dir())
+        except OSError as exc:
+            raise _write_failed(exc, f"cannot write to {self.root}") from exc
         tmp = Path(tmp_name)
         try:
             try:
@@ -631,7 +641,7 @@ class LocalBlobStore:
                     f.flush()
                     os.fsync(f.fileno())
             except OSError as exc:
-                raise BlobStoreUnavailable(f"cannot write to {self.root}: {exc}") from exc
+                raise _write_failed(exc, f"cannot write to {self.root}") from exc
             info = finish()
             stone = self._sidecars.tombstone(info.cid)
             if stone is not None:
@@ -644,7 +654,7 @@ class LocalBlobStore:
                 os.replace(tmp, final)
                 _fsync_dir(final.parent)
             except OSError as exc:
-                raise BlobStoreUnavailable(f"cannot write to {self.root}: {exc}") from exc
+                raise _write_failed(exc, f"cannot write to {self.root}") from exc
             return info
         finally:
             with contextlib.suppress(FileNotFoundError):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from api import db
 from api.migrate import upgrade
 from notary import merkle
-from notary.errors import LogError, NotaryError, NotFoundError
+from notary.errors import LogError, NotaryError, NotFoundError, StorageFullError
 from notary.records import Record, parse_record
 from notary.signing import Checkpoint, NotaryKey
 
@@ -58,7 +58,21 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
-def _unavailable(e: SQLAlchemyError) -> LogError:
+def _disk_full(e: SQLAlchemyError) -> StorageFullError | None:
+    """SQLite's SQLITE_FULL ("database or disk is full") or PostgreSQL's disk_full (53100)."""
+    orig = e.orig if isinstance(e, DBAPIError) else None
+    if orig is None:
+        return None
+    sqlite_full = getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL"
+    if sqlite_full or getattr(orig, "sqlstate", None) == "53100" or "disk is full" in str(orig):
+        return StorageFullError(f"the database's disk is full: {orig}; free space and retry")
+    return None
+
+
+def _unavailable(e: SQLAlchemyError) -> LogError | StorageFullError:
+    full = _disk_full(e)
+    if full is not None:
+        return full
     reason = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
     return LogError(f"the database is unavailable or failed: {type(reason).__name__}: {reason}")
 
@@ -229,7 +243,8 @@ class LogStore:
         try:
             return self._append_locked(items)
         except DBAPIError as e:
-            raise LogError(f"the database refused the append: {e.orig or e}") from e
+            full = _disk_full(e)
+            raise full or LogError(f"the database refused the append: {e.orig or e}") from e
         except SQLAlchemyError as e:  # e.g. no connection from the pool in time
             raise _unavailable(e) from e
 

@@ -159,3 +159,10 @@ class ContractRevertError(AnchorError):
         self.error = error
         self.error_args = args
         super().__init__(message)
+
+
+class StorageFullError(NotaryError):
+    """The disk holding the database or the blobs is full (ENOSPC, SQLite's "database or disk is
+    full", PostgreSQL's disk_full). Nothing was stored; free space and retry."""
+
+    code = "storage_full"
