@@ -85,3 +85,54 @@ def test_deploy_with_another_anchorer_gives_the_deployer_no_anchoring_role(
     assert "grant it ANCHORER_ROLE" in str(e.value)
     anchorer = connect_rpc(anvil_node.url, address, private_key=nodes.ANVIL_KEYS[1])
     anchorer.sign_anchor(1, b"\x01" * 32, [], "")  # simulates fine
+
+
+def test_sunlight_verify_against_anvil_checks_root_at(anvil_chain, tmp_path: Path) -> None:
+    """10,000 records over four checkpoints on anvil; bundles verify with `sunlight verify
+    --rpc-url` (rootAt read from the node), and a corrupted proof is refused there and by the
+    contract's verifyInclusion()."""
+    from anchors.store import AnchorStore
+    from api.cli import app as sunlight
+    from tests.integration.anchors.helpers import make_anchorer
+
+    notary = make_notary(tmp_path / "data", anchor_max_batch=2500)
+    anchorer = make_anchorer(notary, anvil_chain.backend)
+    ids: list[str] = []
+    for _ in range(4):
+        ids += add_records(notary, 2500)
+        assert anchorer.run_once() is not None
+    store = AnchorStore(notary.log.engine)
+    reader = anvil_chain.backend
+    for leaf_index in (0, 2500, 6789, 9999):
+        anchor = store.covering(leaf_index)
+        assert anchor is not None
+        bundle = notary.bundle(
+            ids[leaf_index],
+            checkpoint=notary.log.checkpoint(anchor.tree_size),
+            anchor=anchor.bundle_anchor(),
+        ).to_json()
+        path = tmp_path / f"{leaf_index}.json"
+        path.write_text(json.dumps(bundle))
+        done = runner.invoke(
+            sunlight, ["verify", str(path), "--rpc-url", anvil_chain.node.url, "--json"]
+        )
+        assert done.exit_code == 0, done.output
+        checks = {c["check"]: c["passed"] for c in json.loads(done.output)["checks"]}
+        assert checks["anchor"] is True and checks["inclusion"] is True
+
+        proof = bundle["inclusion_proof"]
+        proof[0] = ("0" if proof[0][0] != "0" else "1") + proof[0][1:]
+        path.write_text(json.dumps(bundle))
+        done = runner.invoke(
+            sunlight, ["verify", str(path), "--rpc-url", anvil_chain.node.url, "--json"]
+        )
+        assert done.exit_code == 1, done.output
+        failed = {c["check"] for c in json.loads(done.output)["checks"] if c["passed"] is False}
+        assert failed == {"inclusion"}
+        assert not reader.verify_inclusion(
+            bytes.fromhex(bundle["leaf_hash"]),
+            leaf_index,
+            anchor.tree_size,
+            [bytes.fromhex(p) for p in proof],
+        )
+    notary.close()
