@@ -269,10 +269,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a small file: temporary file in the same directory, fsync, rename, fsync directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+_MADE_DIRS: set[Path] = set()
+
+
+def _make_dir(path: Path) -> None:
+    """``mkdir -p``, once per directory per process (shard directories are never removed)."""
+    if path not in _MADE_DIRS:
+        path.mkdir(parents=True, exist_ok=True)
+        _MADE_DIRS.add(path)
+
+
+def _write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Write a small file: temporary file in the same directory, fsync, rename, fsync directory.
+
+    ``sync_dir=False`` leaves the directory fsync to the caller, who renames more into the same
+    directory and then syncs it once.
+    """
+    _make_dir(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    except FileNotFoundError:  # the directory was removed behind our back: make it again
+        _MADE_DIRS.discard(path.parent)
+        _make_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -283,7 +302,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _shard(root: Path, cid: str) -> Path:
@@ -320,9 +340,13 @@ class _Sidecars:
             raise BlobIntegrityError(f"blob metadata {path} is damaged ({exc}); run check") from exc
         return doc
 
-    def write(self, cid: str, doc: dict[str, Any]) -> None:
+    def write(self, cid: str, doc: dict[str, Any], *, sync_dir: bool = True) -> None:
         try:
-            _write_atomic(self.path(cid), json.dumps(doc, sort_keys=True, indent=1).encode())
+            _write_atomic(
+                self.path(cid),
+                json.dumps(doc, sort_keys=True, indent=1).encode(),
+                sync_dir=sync_dir,
+            )
         except OSError as exc:
             raise _write_failed(exc, f"cannot write blob metadata under {self.root}") from exc
 
@@ -347,8 +371,8 @@ class _Sidecars:
             sha256=None if doc is None or doc.get("sha256") is None else str(doc["sha256"]),
         )
 
-    def put_info(self, info: BlobInfo) -> None:
-        self.write(info.cid, _info_to_json(info))
+    def put_info(self, info: BlobInfo, *, sync_dir: bool = True) -> None:
+        self.write(info.cid, _info_to_json(info), sync_dir=sync_dir)
 
     def put_tombstone(self, stone: Tombstone) -> None:
         self.write(
@@ -618,7 +642,7 @@ class LocalBlobStore:
     def _tmp_dir(self) -> Path:
         tmp = self.root / ".tmp"
         try:
-            tmp.mkdir(parents=True, exist_ok=True)
+            _make_dir(tmp)
         except OSError as exc:
             raise _write_failed(exc, f"blob directory {self.root} is not writable") from exc
         return tmp
@@ -629,7 +653,11 @@ class LocalBlobStore:
         finish: Callable[[], BlobInfo],
     ) -> BlobInfo:
         try:
-            fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=self._tmp_dir())
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=self._tmp_dir())
+            except FileNotFoundError:  # removed behind our back: make it again
+                _MADE_DIRS.discard(self.root / ".tmp")
+                fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=self._tmp_dir())
         except OSError as exc:
             raise _write_failed(exc, f"cannot write to {self.root}") from exc
         tmp = Path(tmp_name)
@@ -648,9 +676,11 @@ class LocalBlobStore:
                 raise BlobErasedError(info.cid, stone.reason, stone.erased_at)
             final = self.path(info.cid)
             # Metadata first: bytes without metadata would be a private blob with no key.
-            self._sidecars.put_info(info)
+            # The sidecar and the bytes share a directory: one fsync of it makes both renames
+            # durable before the caller acknowledges anything (a crash before it leaves at most
+            # an unacknowledged blob, whose record was never written).
+            self._sidecars.put_info(info, sync_dir=False)
             try:
-                final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, final)
                 _fsync_dir(final.parent)
             except OSError as exc:

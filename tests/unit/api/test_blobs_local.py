@@ -346,3 +346,13 @@ def test_erase_needs_a_reason_and_a_blob(store: LocalBlobStore) -> None:
         store.erase(info.cid, reason="  ")
     with pytest.raises(BlobNotFoundError):
         store.erase(cid_of(b"nope"), reason="r")
+
+
+def test_a_store_whose_directories_were_removed_makes_them_again(store: LocalBlobStore) -> None:
+    import shutil
+
+    first = store.put(io.BytesIO(b"before"))
+    shutil.rmtree(store.root)  # e.g. an operator clearing a test deployment while it runs
+    again = store.put(io.BytesIO(b"before"))
+    assert again.cid == first.cid and store.open(again.cid).read() == b"before"
+    assert store.put(io.BytesIO(b"after")).size == 5
