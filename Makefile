@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint setup-services clean
+.PHONY: demo test bench soak lint setup-services clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP) setup-services
 
 bench: $(STAMP) setup-services
 	$(BIN)/python -m bench
+
+# sunlight serve under a steady load for 10 minutes (SOAK_ARGS="--minutes 2" for a short run).
+soak: $(STAMP) setup-services
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -48,6 +48,8 @@ class Writers:
     acked: list[Ack] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     bodies: dict[str, str] = field(default_factory=dict)
+    #: Seconds each acknowledged request took.
+    latencies: list[float] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,6 +110,7 @@ class Writers:
                 if self.file_every and seq % self.file_every == 0:
                     file = f"writer {t} file {seq} ".encode() * 20
                 seq += 1
+                started = time.perf_counter()
                 try:
                     r = submit(client, {"kind": "document", "data": data}, file)
                 except httpx.TransportError as e:
@@ -122,6 +125,7 @@ class Writers:
                 ack = Ack(body["id"], body["leaf_index"], body["leaf_hash"], data, body["receipt"])
                 with self._lock:
                     self.acked.append(ack)
+                    self.latencies.append(time.perf_counter() - started)
 
 
 def _code(r: httpx.Response) -> str:
