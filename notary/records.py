@@ -79,10 +79,23 @@ def canonical_json(value: Any) -> bytes:
         raise RecordError(f"cannot be canonicalised: {e}") from e
 
 
+def _is_unicode(text: str) -> bool:
+    """False for text UTF-8 cannot encode: JSON's ``"\\ud800"`` escapes parse to such text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
     if depth > MAX_DATA_DEPTH:
         raise RecordError(f"nested deeper than {MAX_DATA_DEPTH} levels", field=path)
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        if not _is_unicode(value):
+            raise RecordError("text must be valid Unicode (a lone surrogate is not)", field=path)
         return
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
@@ -104,6 +117,10 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise RecordError("object keys must be strings", field=path)
+            if not _is_unicode(k):
+                raise RecordError(
+                    "keys must be valid Unicode (a lone surrogate is not)", field=path
+                )
             _check_json_value(v, f"{path}.{k}", depth + 1)
         return
     raise RecordError(f"{type(value).__name__} is not a JSON value", field=path)
