@@ -160,8 +160,11 @@ def _time(value: str) -> str:
         return value
     if moment.tzinfo is None:
         return value
-    utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    beijing = moment.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        beijing = moment.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        return value
     return f"{utc} UTC（北京时间 Beijing {beijing}）"
 
 
