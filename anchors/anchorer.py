@@ -286,6 +286,9 @@ class Anchorer:
                 except NotaryError as e:
                     backoff = min(max_backoff_s, backoff * 2 if backoff else 1.0)
                     log.error("anchoring failed: %s", e.diagnostics())
+                except Exception:  # the database down or restarting, a bug: never end the loop
+                    backoff = min(max_backoff_s, backoff * 2 if backoff else 1.0)
+                    log.exception("anchoring round failed; retrying in %.0f s", backoff)
                 stop.wait(backoff or tick)
         finally:
             self.lock.release()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 __all__ = ["ANCHORER_LOCK_KEY", "LeaderLock"]
 
@@ -33,7 +35,14 @@ class LeaderLock:
         return self._conn is not None or self._file is not None
 
     def acquire(self) -> bool:
-        """Take the lock if free; True when this object holds it (now or already)."""
+        """Take the lock if free; True when this object holds it (now or already).
+
+        On PostgreSQL the lock lives as long as its session: a server restart or a dropped
+        connection ends it, so a held lock is first checked alive, and taken again if it is not
+        (another anchorer may have taken it meanwhile: then this one is no longer the leader).
+        """
+        if self._conn is not None and not self._alive(self._conn):
+            self._conn = None
         if self.held:
             return True
         if self._postgres:
@@ -58,13 +67,27 @@ class LeaderLock:
         self._file = lock
         return True
 
+    @staticmethod
+    def _alive(conn: Connection) -> bool:
+        try:
+            conn.execute(text("SELECT 1"))
+            conn.commit()
+            return True
+        except SQLAlchemyError:
+            with contextlib.suppress(SQLAlchemyError):
+                conn.close()
+            return False
+
     def release(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ANCHORER_LOCK_KEY})
                 self._conn.commit()
+            except SQLAlchemyError:
+                pass  # the session is gone, and the lock with it
             finally:
-                self._conn.close()
+                with contextlib.suppress(SQLAlchemyError):
+                    self._conn.close()
                 self._conn = None
         if self._file is not None:
             self._file.release()

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from anchors import open_backend
@@ -22,6 +23,7 @@ from anchors.store import AnchorStore
 from api.blobs import blob_store_from_settings
 from api.certificate import CertificateError
 from api.http import HttpMiddleware, Metrics, RateLimiter
+from api.log_store import database_error
 from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
 from api.service import Notary
 from api.settings import Settings
@@ -218,6 +220,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"error": exc.code, "detail": str(exc)}, status_code=status, headers=headers
         )
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_failed(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # Any store (parties, anchors, the log): the database down or restarting, or its disk
+        # full, is a clear 503/507 the client can retry, never a 500.
+        error = database_error(exc)
+        log.warning("%s", error)
+        return await notary_error(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

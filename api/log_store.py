@@ -77,6 +77,11 @@ def _unavailable(e: SQLAlchemyError) -> LogError | StorageFullError:
     return LogError(f"the database is unavailable or failed: {type(reason).__name__}: {reason}")
 
 
+def database_error(e: SQLAlchemyError) -> LogError | StorageFullError:
+    """The domain error for a database failure, for stores and handlers outside the log."""
+    return _unavailable(e)
+
+
 def _db_errors(fn: Callable[_P, _T]) -> Callable[_P, _T]:
     """Database failures (server down or restarting, connection lost, pool exhausted) raised as
     :class:`LogError`, the one error callers handle: never a driver or SQLAlchemy exception."""

@@ -13,15 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
+from anchors import open_reader
 from api.audit import audit_log
 from api.service import Notary
 from api.settings import Settings
 from notary.errors import LogError
 from notary.records import Record
 from tests.conftest import require
+from tests.faults.load import CachedRoots, Writers, check_proved, check_stored, duplicates
 from tests.support.postgres import running_postgres
+from tests.support.server import SunlightServer, cli
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 
@@ -126,3 +130,64 @@ def test_postgres_restart_under_8_writers_only_log_errors_and_nothing_lost(
     for k, v in figures.items():
         record_property(k, v)
     print(f"\nPostgreSQL restart under load: {figures}")
+
+
+def test_postgres_restart_under_sunlight_serve_clear_503s_and_anchoring_resumes(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """The same restart under ``sunlight serve`` (8 HTTP writers, background anchorer every
+    second): while the database is down every answer is a clear 503 (never a 500), and afterwards
+    the background anchorer — not a manual anchor — covers every acknowledged record."""
+    with running_postgres() as pg:
+        require(pg is not None, "PostgreSQL")
+        assert pg is not None
+        url = pg.create_database("faults_http")
+        server = SunlightServer(tmp_path / "data", database_url=url, anchor_interval_s=1).start()
+        try:
+            token = server.add_submitter("township")
+            writers = Writers(server.url, token, count=WRITERS, retry_s=0.05).start()
+            time.sleep(1.5)
+            before = writers.acked_count
+            assert before > 0
+            pg.stop("fast")
+            time.sleep(DOWN_S)
+            refused = sum(writers.errors.values())
+            pg.start()
+            restarted = writers.acked_count
+            deadline = time.monotonic() + 60
+            while writers.acked_count < restarted + 200:
+                assert time.monotonic() < deadline, f"no recovery: {dict(writers.errors)}"
+                time.sleep(0.1)
+            writers.stop()
+            acked = writers.acked
+            assert refused > 0, "no writer noticed the database going away"
+            unexpected = {k: n for k, n in writers.errors.items() if not k.startswith("http:503:")}
+            assert not unexpected, f"{unexpected} {writers.bodies}"
+            assert not duplicates(acked)
+            size = server.health()["log_size"]
+            deadline = time.monotonic() + 60
+            while True:  # the background anchorer survived the outage and catches up by itself
+                latest = httpx.get(f"{server.url}/v1/checkpoints/latest", timeout=30).json()
+                if latest.get("anchor") and latest["checkpoint"]["tree_size"] == size:
+                    break
+                assert time.monotonic() < deadline, f"anchoring did not resume: {latest}"
+                time.sleep(0.5)
+            assert not check_stored(server.url, token, acked)
+            reader = open_reader(f"{server.url}/v1/chain/rpc", latest["anchor"]["contract"])
+            problems = check_proved(server.url, token, acked, CachedRoots(reader))
+            assert not problems, problems[:3]
+        finally:
+            server.stop()
+        audit = cli("audit", data_dir=tmp_path / "data", database_url=url)
+        assert audit.returncode == 0 and "audit passed" in audit.stdout, audit.stdout + audit.stderr
+
+    figures = {
+        "writers": WRITERS,
+        "acknowledged": len(acked),
+        "log_size": size,
+        "lost": 0,
+        "answers_while_down": dict(writers.errors),
+    }
+    for k, v in figures.items():
+        record_property(k, v)
+    print(f"\nPostgreSQL restart under sunlight serve: {figures}")
