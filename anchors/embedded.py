@@ -180,6 +180,11 @@ class EmbeddedChain:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write("0x" + secrets.token_bytes(32).hex() + "\n")
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:  # as for the notary key: a key others can read is not used
+            raise AnchorError(
+                f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`"
+            )
         return path.read_text().strip()
 
     def _new_header(self) -> dict[str, Any]:

@@ -283,3 +283,22 @@ def test_the_search_would_find_a_leak(run: tuple[Secrets, Path, dict[str, bytes]
     # The server did log requests, failures included, so silence is not why nothing leaked.
     log = outputs["serve stderr"] + outputs["serve stdout"]
     assert log.count(b'"message": "request"') >= 10 and b'"status": 401' in log
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    from anchors.embedded import EmbeddedChain
+    from api.keystore import load_notary_key
+    from api.settings import Settings
+    from notary.errors import AnchorError, KeyMaterialError
+
+    settings = Settings(data_dir=tmp_path)
+    load_notary_key(settings)
+    (tmp_path / "notary_key.pem").chmod(0o644)
+    with pytest.raises(KeyMaterialError, match="chmod 600"):
+        load_notary_key(settings)
+    chain = tmp_path / "chain"
+    EmbeddedChain(chain).close()
+    assert stat.S_IMODE((chain / "anchor_key").stat().st_mode) == 0o600
+    (chain / "anchor_key").chmod(0o640)
+    with pytest.raises(AnchorError, match="chmod 600"):
+        EmbeddedChain(chain)
