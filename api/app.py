@@ -34,6 +34,7 @@ from notary.errors import (
     BlobStoreUnavailable,
     BlobTooLargeError,
     ChainUnavailableError,
+    KeyMaterialError,
     LogError,
     NotaryError,
     NotFoundError,
@@ -56,6 +57,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (StorageFullError, 507),
     (BlobStoreUnavailable, 503),
     (CertificateError, 503),
+    (KeyMaterialError, 503),  # the server's own keys (notary key, blob KEK) are misconfigured
     (ChainUnavailableError, 503),
     (AnchorError, 502),
     (LogError, 503),
@@ -176,13 +178,16 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
         version="1",
         summary="Tamper-evident records for small public works projects",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs_page from local files, under the strict CSP
+        redoc_url=None,
     )
     app.state.ctx = ctx
 
-    from api import pages, routes  # noqa: PLC0415 - routes import this module's context
+    from api import docs_page, pages, routes  # noqa: PLC0415 - routes import this module's context
 
     app.include_router(routes.router)
     app.include_router(pages.router)
+    app.include_router(docs_page.router)
     _install_error_handlers(app)
     app.add_middleware(
         HttpMiddleware,

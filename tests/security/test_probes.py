@@ -332,10 +332,9 @@ def assert_static_safe(status: int, body: bytes) -> None:
         assert status in (404, 405), (status, body[:300])
 
 
-@pytest.mark.parametrize("name", TRAVERSALS)
+# No client sends a NUL in a URL: those names go only through the raw ASGI test.
+@pytest.mark.parametrize("name", [t for t in TRAVERSALS if "\x00" not in t])
 def test_static_traversal_through_the_client(api: Api, name: str) -> None:
-    if "\x00" in name:
-        pytest.skip("no client sends a NUL in a URL; the raw ASGI test does")
     response = api.client.get(f"/static/{name}")
     assert_safe(response, name)
     assert_static_safe(response.status_code, response.content)
