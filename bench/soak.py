@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         while time.monotonic() - started < duration:
             time.sleep(min(30.0, max(0.1, duration - (time.monotonic() - started))))
-            t, rss = samples[-1]
+            t, rss = time.monotonic() - started, samples[-1][1]
             print(
                 f"  {t:6.0f} s  {writers.acked_count:7d} records  RSS {rss / 1024:7.1f} MiB  "
                 f"errors {sum(writers.errors.values())}",
