@@ -31,7 +31,7 @@ def test_ipfs_node_down_uploads_refused_cleanly_and_work_again_after_restart(
     kubo = KuboDaemon(binary, repo=tmp_path / "ipfs")
     # The daemon's API port is tcp/0 by default, a new one at each start: pin it, so the server
     # configured with it finds the node again after the restart.
-    kubo._ipfs("config", "Addresses.API", f"/ip4/127.0.0.1/tcp/{free_port()}")
+    kubo.pin_api_port(free_port())
     server: SunlightServer | None = None
     try:
         kubo.start()

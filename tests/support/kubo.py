@@ -47,6 +47,11 @@ class KuboDaemon:
             self._ipfs("config", "Import.CidVersion", "1", "--json")
             self._ipfs("config", "Import.UnixFSRawLeaves", "true", "--json")
 
+    def pin_api_port(self, port: int) -> None:
+        """Serve the RPC API on ``port`` from the next start on, so a restarted daemon is found
+        again at the same URL (by default each start picks a new port)."""
+        self._ipfs("config", "Addresses.API", f"/ip4/127.0.0.1/tcp/{port}")
+
     def _env(self) -> dict[str, str]:
         return {**os.environ, "IPFS_PATH": str(self.repo)}
 
