@@ -155,7 +155,9 @@ class ContractRevertError(AnchorError):
 
     code = "contract_revert"
 
-    def __init__(self, message: str, *, error: str | None = None, args: tuple[object, ...] = ()) -> None:
+    def __init__(
+        self, message: str, *, error: str | None = None, args: tuple[object, ...] = ()
+    ) -> None:
         self.error = error
         self.error_args = args
         super().__init__(message)
