@@ -16,6 +16,8 @@ here are what the code queries. Tables:
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -181,7 +183,27 @@ def write(engine: Engine) -> Iterator[Connection]:
     Use it for every transaction that writes; plain ``engine.connect()`` reads run deferred and
     never queue behind writers (WAL readers see the last committed state).
     """
-    with engine.connect() as conn:
+    with _sqlite_writer_lock(engine), engine.connect() as conn:
         conn.execution_options(**{_IMMEDIATE: True})  # sets the option on this connection
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def _sqlite_writer_lock(engine: Engine) -> Iterator[None]:
+    """Queue SQLite writers of every process on an ``flock`` beside the database.
+
+    SQLite's own busy handler polls with growing sleeps, so a writer that finds the write lock
+    taken can sleep long after it was freed (hundreds of milliseconds under load); a blocking
+    ``flock`` hands over as soon as the holder is done.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["merkle", "log", "hash", "blobs", "chain"]
+SUITES = ["merkle", "log", "hash", "blobs", "chain", "http"]
 
 
 def main() -> None:

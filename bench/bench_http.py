@@ -26,7 +26,7 @@ from bench._util import OUT, figure, header
 from tests.integration.anchors import nodes
 
 CLIENTS = 16
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SECONDS = 15
 
 _UPLOAD_LUA = r"""
