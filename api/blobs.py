@@ -577,6 +577,23 @@ def _rehash_public(
     return info
 
 
+def _tombstone(
+    sidecars: _Sidecars, cid: str, reason: str, *, stored: Callable[[str], bool], where: str
+) -> Tombstone:
+    """The blob's tombstone, written now unless it exists: it replaces the metadata, and with it
+    a private blob's wrapped key, before any byte is removed."""
+    reason = _check_reason(reason)
+    stone = sidecars.tombstone(cid)
+    if stone is None:
+        info = sidecars.info(cid)
+        if info is None and not stored(cid):
+            raise BlobNotFoundError(f"no blob {cid} {where}")
+        sha = info.sha256 if info is not None else None
+        stone = Tombstone(cid=cid, reason=reason, erased_at=_now(), sha256=sha)
+        sidecars.put_tombstone(stone)
+    return stone
+
+
 def _unwrap(info: BlobInfo, kek: bytes | None) -> bytes:
     enc = info.encryption
     assert enc is not None
@@ -754,16 +771,7 @@ class LocalBlobStore:
         return self._sidecars.tombstone(cid)
 
     def erase(self, cid: str, *, reason: str) -> Tombstone:
-        reason = _check_reason(reason)
-        stone = self._sidecars.tombstone(cid)
-        if stone is None:
-            info = self._sidecars.info(cid)
-            if info is None and not self.has(cid):
-                raise BlobNotFoundError(f"no blob {cid} in {self.root}")
-            sha = info.sha256 if info is not None else None
-            stone = Tombstone(cid=cid, reason=reason, erased_at=_now(), sha256=sha)
-            # The tombstone replaces the metadata, and with it a private blob's wrapped key.
-            self._sidecars.put_tombstone(stone)
+        stone = _tombstone(self._sidecars, cid, reason, stored=self.has, where=f"in {self.root}")
         self._remove_bytes(cid)
         return stone
 
@@ -1056,15 +1064,13 @@ class KuboBlobStore:
         stay). Raises :class:`BlobStoreUnavailable` if the node is down after the tombstone is
         written: run the erasure again to finish it."""
         parse_cid(cid)
-        reason = _check_reason(reason)
-        stone = self._sidecars.tombstone(cid)
-        if stone is None:
-            info = self._sidecars.info(cid)
-            if info is None and not self._pinned(cid):
-                raise BlobNotFoundError(f"no blob {cid} on the IPFS node at {self.api_url}")
-            sha = info.sha256 if info is not None else None
-            stone = Tombstone(cid=cid, reason=reason, erased_at=_now(), sha256=sha)
-            self._sidecars.put_tombstone(stone)
+        stone = _tombstone(
+            self._sidecars,
+            cid,
+            reason,
+            stored=self._pinned,
+            where=f"on the IPFS node at {self.api_url}",
+        )
         self._remove_bytes(cid)
         return stone
 
