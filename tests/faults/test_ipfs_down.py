@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import require
 from tests.faults.load import Writers, check_stored, duplicates
 from tests.support.kubo import KuboDaemon, kubo_binary
-from tests.support.postgres import free_port
+from tests.support.net import free_port
 from tests.support.server import SunlightServer, cli, submit
 
 pytestmark = pytest.mark.timeout(240)

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -28,13 +27,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from tests.support.net import free_port
+
 SUNLIGHT = str(Path(sys.executable).with_name("sunlight"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -87,7 +82,7 @@ def run(
     data = base / "data"
     s = Secrets()
     outputs: dict[str, bytes] = {}
-    port = _free_port()
+    port = free_port()
     server_out, server_err = base / "serve.out", base / "serve.err"
     with server_out.open("wb") as out, server_err.open("wb") as err:
         proc = subprocess.Popen(

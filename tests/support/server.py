@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.postgres import free_port
+from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
 ADMIN_TOKEN = "admin-" + "f" * 40
