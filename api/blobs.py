@@ -625,7 +625,34 @@ class _Options:
 # --- local store ---------------------------------------------------------------------------------
 
 
-class LocalBlobStore:
+class _TombstoneKeeper:
+    """What both stores do alike with tombstones, which live in their sidecars."""
+
+    _sidecars: _Sidecars
+
+    def _remove_bytes(self, cid: str) -> None:
+        raise NotImplementedError
+
+    def tombstone(self, cid: str) -> Tombstone | None:
+        parse_cid(cid)
+        return self._sidecars.tombstone(cid)
+
+    def import_tombstone(self, stone: Tombstone) -> None:
+        """Record another store's tombstone here (migration); bytes already here are removed."""
+        parse_cid(stone.cid)
+        if self._sidecars.tombstone(stone.cid) is None:
+            self._sidecars.put_tombstone(stone)
+        self._remove_bytes(stone.cid)
+
+    def iter_tombstones(self) -> Iterator[Tombstone]:
+        for doc in self._sidecars.iter_docs():
+            if doc.get("erased") is not None:
+                stone = self._sidecars.tombstone(str(doc["cid"]))
+                if stone is not None:
+                    yield stone
+
+
+class LocalBlobStore(_TombstoneKeeper):
     """Blobs as files ``root/<xx>/<yy>/<cid>`` with a JSON sidecar ``<cid>.json`` beside each.
 
     Writes are atomic (temporary file under ``root/.tmp`` on the same file system, fsync, rename,
@@ -766,10 +793,6 @@ class LocalBlobStore:
     def has(self, cid: str) -> bool:
         return self.path(cid).exists()
 
-    def tombstone(self, cid: str) -> Tombstone | None:
-        parse_cid(cid)
-        return self._sidecars.tombstone(cid)
-
     def erase(self, cid: str, *, reason: str) -> Tombstone:
         stone = _tombstone(self._sidecars, cid, reason, stored=self.has, where=f"in {self.root}")
         self._remove_bytes(cid)
@@ -798,25 +821,11 @@ class LocalBlobStore:
             if path.suffix != ".json" and not path.name.startswith("."):
                 yield path.name
 
-    def import_tombstone(self, stone: Tombstone) -> None:
-        """Record another store's tombstone here (migration); bytes already here are removed."""
-        parse_cid(stone.cid)
-        if self._sidecars.tombstone(stone.cid) is None:
-            self._sidecars.put_tombstone(stone)
-        self._remove_bytes(stone.cid)
-
-    def iter_tombstones(self) -> Iterator[Tombstone]:
-        for doc in self._sidecars.iter_docs():
-            if doc.get("erased") is not None:
-                stone = self._sidecars.tombstone(str(doc["cid"]))
-                if stone is not None:
-                    yield stone
-
 
 # --- IPFS (Kubo RPC API) -------------------------------------------------------------------------
 
 
-class KuboBlobStore:
+class KuboBlobStore(_TombstoneKeeper):
     """Blobs in an IPFS node through Kubo's RPC API (``/api/v0``), pinned.
 
     ``meta_dir`` holds the JSON sidecars (digests, wrapped keys of private blobs, tombstones); the
@@ -1054,10 +1063,6 @@ class KuboBlobStore:
         parse_cid(cid)
         return self._pinned(cid)
 
-    def tombstone(self, cid: str) -> Tombstone | None:
-        parse_cid(cid)
-        return self._sidecars.tombstone(cid)
-
     def erase(self, cid: str, *, reason: str) -> Tombstone:
         """Tombstone first (reads say "erased" at once, a private blob's key is gone), then unpin
         and remove every block of the blob from the node (blocks shared with another pinned blob
@@ -1096,20 +1101,6 @@ class KuboBlobStore:
         for doc in self._sidecars.iter_docs():
             if doc.get("erased") is None:
                 yield str(doc["cid"])
-
-    def import_tombstone(self, stone: Tombstone) -> None:
-        """Record another store's tombstone here (migration); bytes already here are removed."""
-        parse_cid(stone.cid)
-        if self._sidecars.tombstone(stone.cid) is None:
-            self._sidecars.put_tombstone(stone)
-        self._remove_bytes(stone.cid)
-
-    def iter_tombstones(self) -> Iterator[Tombstone]:
-        for doc in self._sidecars.iter_docs():
-            if doc.get("erased") is not None:
-                stone = self._sidecars.tombstone(str(doc["cid"]))
-                if stone is not None:
-                    yield stone
 
 
 def open_blob_store(
