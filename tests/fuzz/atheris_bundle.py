@@ -21,7 +21,6 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import atheris
 
@@ -29,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = Path(__file__).resolve().parent / "corpus" / "bundle"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.fuzz.json_paths import paths, replaced, value_at  # noqa: E402 - after sys.path
 
 with atheris.instrument_imports(include=["notary"]):
     from notary.bundle import parse_bundle, verify_bundle
@@ -55,17 +56,6 @@ def test_one_input(data: bytes) -> None:
     verify_bundle(bundle, trusted_log_key=data[:32])
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
     """Half the time, a structure-aware mutation: one value of the JSON document replaced by a
     libFuzzer mutation of its own JSON text (so the document stays JSON and the fuzzer reaches the
@@ -77,20 +67,13 @@ def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
         doc = None
     if doc is None or rng.random() < 0.5:
         return bytes(atheris.Mutate(data, max_size))
-    path = rng.choice(_paths(doc))
-    node: Any = doc
-    for step in path[:-1]:
-        node = node[step]
-    old = node[path[-1]] if path else doc
-    text = json.dumps(old).encode()
+    path = rng.choice(paths(doc))
+    text = json.dumps(value_at(doc, path)).encode()
     try:
         new = json.loads(atheris.Mutate(text, max(len(text) * 2, 64)))
     except (ValueError, RecursionError):
         new = rng.choice([None, 0, -1, 2**64, "", [], {}, "0" * 64, True])
-    if not path:
-        doc = new
-    else:
-        node[path[-1]] = new
+    doc = replaced(doc, path, new)
     out = json.dumps(doc, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
     return out[:max_size]
 

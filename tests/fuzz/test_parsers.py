@@ -31,6 +31,7 @@ from notary.errors import InvalidCidError, MalformedProofError, RecordError, Ver
 from notary.merkle import MerkleTree
 from notary.records import Content, Record, parse_record
 from notary.signing import Checkpoint, NotaryKey, Receipt, verify_checkpoint, verify_receipt
+from tests.fuzz.json_paths import deleted, paths, replaced
 
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
 KEY = NotaryKey.from_seed(b"\x11" * 32)
@@ -128,51 +129,16 @@ GOOD_BUNDLE = make_bundle(
 }
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path to a value inside a JSON document."""
-    out = [prefix]
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
-def _replace(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    copy = json.loads(json.dumps(doc))
-    node = copy
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-    return copy
-
-
-def _delete(doc: Any, path: tuple[Any, ...]) -> Any:
-    if not path:
-        return doc
-    copy = json.loads(json.dumps(doc))
-    node = copy
-    for step in path[:-1]:
-        node = node[step]
-    del node[path[-1]]
-    return copy
-
-
 @st.composite
 def mutated(draw: st.DrawFn, doc: Any) -> Any:
     """``doc`` with a few values replaced by odd JSON, deleted, or given a stray field."""
     for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(doc)
-        path = draw(st.sampled_from(paths))
+        path = draw(st.sampled_from(paths(doc)))
         action = draw(st.sampled_from(["replace", "delete", "add"]))
         if action == "replace":
-            doc = _replace(doc, path, draw(JSON))
+            doc = replaced(doc, path, draw(JSON))
         elif action == "delete":
-            doc = _delete(doc, path)
+            doc = deleted(doc, path)
         else:
             target = json.loads(json.dumps(doc))  # a copy: never touch the shared originals
             node = target
