@@ -21,7 +21,6 @@ from anchors.anchorer import Anchorer
 from anchors.base import AnchorBackend
 from anchors.store import AnchorStore
 from api.blobs import blob_store_from_settings
-from api.certificate import CertificateError
 from api.http import HttpMiddleware, Metrics, RateLimiter
 from api.log_store import database_error
 from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
@@ -33,6 +32,7 @@ from notary.errors import (
     BlobErasedError,
     BlobStoreUnavailable,
     BlobTooLargeError,
+    CertificateError,
     ChainUnavailableError,
     KeyMaterialError,
     LogError,

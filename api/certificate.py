@@ -31,7 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from notary.bundle import Anchor
-from notary.errors import NotaryError
+from notary.errors import CertificateError
 from notary.records import Record
 from notary.signing import Checkpoint
 
@@ -68,12 +68,6 @@ _KINDS: Final = {
     "document": "文件 Document",
     "tender": "招标文件 Tender",
 }
-
-
-class CertificateError(NotaryError):
-    """The certificate cannot be rendered on this machine (e.g. no CJK font installed)."""
-
-    code = "certificate_unavailable"
 
 
 def find_cjk_font(candidates: Sequence[Path] = FONT_CANDIDATES) -> Path:

@@ -487,7 +487,7 @@ class LogStore:
         yield from (_checkpoint(r) for r in rows)
 
     @_db_errors
-    def vacuum_analyze(self) -> None:
+    def analyze(self) -> None:
         """Refresh planner statistics (useful after bulk loads)."""
         with db.write(self.engine) as conn:
             conn.execute(text("ANALYZE"))

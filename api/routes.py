@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -415,16 +416,10 @@ def get_file(ctx: Ctx, who: MaybePrincipal, record_id: str) -> StreamingResponse
         chunks(),
         media_type=record.content.media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
             "Content-Length": str(record.content.size),
         },
     )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote  # noqa: PLC0415
-
-    return quote(name, safe="")
 
 
 @router.get(

@@ -116,7 +116,7 @@ def _filled_sqlite(n: int) -> str:
         for k in range(have, n, 20_000):
             batch = [(i, r, r.canonical()) for i, r in _records(min(20_000, n - k), k)]
             store.append_prepared(batch)
-        store.vacuum_analyze()
+        store.analyze()
     finally:
         store.close()
     return url

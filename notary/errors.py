@@ -168,3 +168,9 @@ class StorageFullError(NotaryError):
     full", PostgreSQL's disk_full). Nothing was stored; free space and retry."""
 
     code = "storage_full"
+
+
+class CertificateError(NotaryError):
+    """The certificate cannot be rendered on this machine (e.g. no CJK font installed)."""
+
+    code = "certificate_unavailable"
