@@ -228,7 +228,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the API, the verification page and the anchorer (embedded defaults need no settings)."""
-    import uvicorn  # noqa: PLC0415
+    from api import serving  # noqa: PLC0415
 
     if data_dir is not None:  # the workers read their settings from the environment
         os.environ["SUNLIGHT_DATA_DIR"] = str(data_dir)
@@ -240,9 +240,8 @@ def serve(
             "(SUNLIGHT_CHAIN_RPC_URL) for several workers"
         )
     err.print(f"Sunlight on http://{host}:{port}  (verification page: /verify, API docs: /docs)")
-    uvicorn.run(
+    serving.run(
         "api.app:app_from_env",
-        factory=True,
         host=host,
         port=port,
         workers=workers,
