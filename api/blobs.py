@@ -14,13 +14,16 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import ctypes
 import errno
 import hashlib
 import io
 import json
 import os
 import secrets
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -279,11 +282,11 @@ def _make_dir(path: Path) -> None:
         _MADE_DIRS.add(path)
 
 
-def _write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+def _write_atomic(path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True) -> None:
     """Write a small file: temporary file in the same directory, fsync, rename, fsync directory.
 
     ``sync_dir=False`` leaves the directory fsync to the caller, who renames more into the same
-    directory and then syncs it once.
+    directory and then syncs it once; ``durable=False`` leaves every fsync to the caller.
     """
     _make_dir(path.parent)
     try:
@@ -295,15 +298,88 @@ def _write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if sync_dir:
+    if durable and sync_dir:
         _fsync_dir(path.parent)
+
+
+class _Unsynced:
+    """Files written without fsync (``put(..., sync=False)``), made durable together by
+    :meth:`sync`: one ``syncfs`` of the file system on Linux, else an fsync of each file and
+    directory.
+
+    The file-system descriptor is opened before the first such write, so ``syncfs`` reports any
+    write-back error since then (Linux 5.8+ reports them to each open descriptor once).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._paths: set[Path] = set()
+        self._lock = threading.Lock()  # guards _paths
+        self._syncing = threading.Lock()  # a sync returns only after every earlier write is safe
+        self._fs: int | None = None
+
+    def watch(self) -> None:
+        """Call before writing anything that :meth:`add` will be told of."""
+        if self._fs is None and _syncfs is not None:
+            with self._lock:
+                if self._fs is None:
+                    _make_dir(self._root)
+                    self._fs = os.open(self._root, os.O_RDONLY | os.O_DIRECTORY)
+
+    def add(self, *paths: Path) -> None:
+        with self._lock:
+            self._paths.update(paths)
+
+    def sync(self) -> None:
+        with self._syncing:
+            with self._lock:
+                paths, self._paths = self._paths, set()
+            if not paths:
+                return
+            if self._fs is not None and _syncfs is not None:
+                if _syncfs(self._fs) != 0:
+                    code = ctypes.get_errno()
+                    raise OSError(code, f"syncfs: {os.strerror(code)}")
+                return
+            for path in sorted(paths, key=lambda p: p.is_dir()):  # files, then directories
+                if path.is_dir():
+                    _fsync_dir(path)
+                else:
+                    fd = os.open(path, os.O_RDONLY)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fs is not None:
+                os.close(self._fs)
+                self._fs = None
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_syncfs = _load_syncfs()
 
 
 def _shard(root: Path, cid: str) -> Path:
@@ -315,8 +391,9 @@ def _shard(root: Path, cid: str) -> Path:
 class _Sidecars:
     """Small JSON files ``<shard>/<cid>.json``: blob metadata, or a tombstone once erased."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, unsynced: _Unsynced) -> None:
         self.root = root
+        self.unsynced = unsynced
 
     def path(self, cid: str) -> Path:
         return _shard(self.root, cid) / f"{cid}.json"
@@ -340,15 +417,23 @@ class _Sidecars:
             raise BlobIntegrityError(f"blob metadata {path} is damaged ({exc}); run check") from exc
         return doc
 
-    def write(self, cid: str, doc: dict[str, Any], *, sync_dir: bool = True) -> None:
+    def write(
+        self, cid: str, doc: dict[str, Any], *, durable: bool = True, sync_dir: bool = True
+    ) -> None:
+        path = self.path(cid)
         try:
+            if not durable:
+                self.unsynced.watch()
             _write_atomic(
-                self.path(cid),
+                path,
                 json.dumps(doc, sort_keys=True, indent=1).encode(),
+                durable=durable,
                 sync_dir=sync_dir,
             )
         except OSError as exc:
             raise _write_failed(exc, f"cannot write blob metadata under {self.root}") from exc
+        if not durable:
+            self.unsynced.add(path, path.parent)
 
     def info(self, cid: str) -> BlobInfo | None:
         doc = self.read(cid)
@@ -371,8 +456,8 @@ class _Sidecars:
             sha256=None if doc is None or doc.get("sha256") is None else str(doc["sha256"]),
         )
 
-    def put_info(self, info: BlobInfo, *, sync_dir: bool = True) -> None:
-        self.write(info.cid, _info_to_json(info), sync_dir=sync_dir)
+    def put_info(self, info: BlobInfo, *, durable: bool = True, sync_dir: bool = True) -> None:
+        self.write(info.cid, _info_to_json(info), durable=durable, sync_dir=sync_dir)
 
     def put_tombstone(self, stone: Tombstone) -> None:
         self.write(
@@ -644,6 +729,15 @@ class _TombstoneKeeper:
             self._sidecars.put_tombstone(stone)
         self._remove_bytes(stone.cid)
 
+    def sync(self) -> None:
+        """Make every blob put with ``sync=False`` before this call durable."""
+        try:
+            self._sidecars.unsynced.sync()
+        except OSError as exc:
+            raise _write_failed(
+                exc, f"cannot make blobs under {self._sidecars.root} durable"
+            ) from exc
+
     def iter_tombstones(self) -> Iterator[Tombstone]:
         for doc in self._sidecars.iter_docs():
             if doc.get("erased") is not None:
@@ -669,10 +763,15 @@ class LocalBlobStore(_TombstoneKeeper):
     ) -> None:
         self.root = Path(root)
         self._opts = _Options(kek=kek, max_bytes=max_bytes, sm3=sm3)
-        self._sidecars = _Sidecars(self.root)
+        self._sidecars = _Sidecars(self.root, _Unsynced(self.root))
 
     def __repr__(self) -> str:
         return f"LocalBlobStore({str(self.root)!r})"
+
+    def close(self) -> None:
+        self._sidecars.unsynced.close()
+
+    local = True
 
     @property
     def can_decrypt(self) -> bool:
@@ -695,7 +794,11 @@ class LocalBlobStore(_TombstoneKeeper):
         self,
         chunks: Iterable[bytes | bytearray | memoryview],
         finish: Callable[[], BlobInfo],
+        *,
+        sync: bool = True,
     ) -> BlobInfo:
+        if not sync:
+            self._sidecars.unsynced.watch()
         try:
             try:
                 fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=self._tmp_dir())
@@ -710,8 +813,9 @@ class LocalBlobStore(_TombstoneKeeper):
                 with os.fdopen(fd, "wb") as f:
                     for chunk in chunks:
                         f.write(chunk)
-                    f.flush()
-                    os.fsync(f.fileno())
+                    if sync:
+                        f.flush()
+                        os.fsync(f.fileno())
             except OSError as exc:
                 raise _write_failed(exc, f"cannot write to {self.root}") from exc
             info = finish()
@@ -723,21 +827,24 @@ class LocalBlobStore(_TombstoneKeeper):
             # The sidecar and the bytes share a directory: one fsync of it makes both renames
             # durable before the caller acknowledges anything (a crash before it leaves at most
             # an unacknowledged blob, whose record was never written).
-            self._sidecars.put_info(info, sync_dir=False)
+            self._sidecars.put_info(info, durable=sync, sync_dir=False)
             try:
                 os.replace(tmp, final)
-                _fsync_dir(final.parent)
+                if sync:
+                    _fsync_dir(final.parent)
             except OSError as exc:
                 raise _write_failed(exc, f"cannot write to {self.root}") from exc
+            if not sync:
+                self._sidecars.unsynced.add(final)
             return info
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def put(self, stream: BinaryIO, *, private: bool = False) -> BlobInfo:
+    def put(self, stream: BinaryIO, *, private: bool = False, sync: bool = True) -> BlobInfo:
         o = self._opts
         ingest = _Ingest(stream, max_bytes=o.max_bytes, sm3=o.sm3, kek=o.kek, private=private)
-        return self._store(ingest.chunks(), ingest.info)
+        return self._store(ingest.chunks(), ingest.info, sync=sync)
 
     def import_stored(self, stream: BinaryIO, info: BlobInfo) -> BlobInfo:
         parse_cid(info.cid)
@@ -858,7 +965,7 @@ class KuboBlobStore(_TombstoneKeeper):
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._opts = _Options(kek=kek, max_bytes=max_bytes, sm3=sm3)
-        self._sidecars = _Sidecars(Path(meta_dir))
+        self._sidecars = _Sidecars(Path(meta_dir), _Unsynced(Path(meta_dir)))
         self._client = httpx.Client(
             base_url=f"{self.api_url}/api/v0/",
             timeout=httpx.Timeout(timeout, connect=5.0),
@@ -870,6 +977,9 @@ class KuboBlobStore(_TombstoneKeeper):
 
     def close(self) -> None:
         self._client.close()
+        self._sidecars.unsynced.close()
+
+    local = False
 
     def __enter__(self) -> KuboBlobStore:
         return self
@@ -970,6 +1080,8 @@ class KuboBlobStore(_TombstoneKeeper):
         self,
         chunks: Iterable[bytes | bytearray | memoryview],
         finish: Callable[[], BlobInfo],
+        *,
+        sync: bool = True,
     ) -> BlobInfo:
         node_cid = self._add(chunks)
         info = finish()
@@ -986,13 +1098,13 @@ class KuboBlobStore(_TombstoneKeeper):
             with contextlib.suppress(BlobStoreError):
                 self._unpin(info.cid)
             raise BlobErasedError(info.cid, stone.reason, stone.erased_at)
-        self._sidecars.put_info(info)
+        self._sidecars.put_info(info, durable=sync)
         return info
 
-    def put(self, stream: BinaryIO, *, private: bool = False) -> BlobInfo:
+    def put(self, stream: BinaryIO, *, private: bool = False, sync: bool = True) -> BlobInfo:
         o = self._opts
         ingest = _Ingest(stream, max_bytes=o.max_bytes, sm3=o.sm3, kek=o.kek, private=private)
-        return self._store(ingest.chunks(), ingest.info)
+        return self._store(ingest.chunks(), ingest.info, sync=sync)
 
     def import_stored(self, stream: BinaryIO, info: BlobInfo) -> BlobInfo:
         parse_cid(info.cid)

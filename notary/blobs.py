@@ -79,12 +79,28 @@ class BlobStore(Protocol):
         """True when a key-encryption key is configured (private blobs can be read and written)."""
         ...
 
-    def put(self, stream: BinaryIO, *, private: bool = False) -> BlobInfo:
+    @property
+    def local(self) -> bool:
+        """True when the bytes go to this machine's file system: a small ``put`` with
+        ``sync=False`` then waits on neither a network nor a disk flush."""
+        ...
+
+    def put(self, stream: BinaryIO, *, private: bool = False, sync: bool = True) -> BlobInfo:
         """Store everything ``stream`` yields in one streaming pass and return its digests and CID.
 
         ``private`` encrypts with a fresh data key wrapped by the store's key-encryption key.
-        Raises ``BlobTooLargeError`` past the size limit, leaving nothing stored.
+        Raises ``BlobTooLargeError`` past the size limit, leaving nothing stored. With
+        ``sync=False`` the blob need not be durable yet: :meth:`sync` makes it so, together with
+        every other blob put before that call (one flush for many uploads).
         """
+        ...
+
+    def sync(self) -> None:
+        """Make every blob put with ``sync=False`` before this call durable."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections and descriptors."""
         ...
 
     def import_stored(self, stream: BinaryIO, info: BlobInfo) -> BlobInfo:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import ctypes
+import errno
 import hashlib
 import io
 import os
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import api.blobs as blobs_module
 from api.blobs import (
     SEGMENT_SIZE,
     KuboBlobStore,
@@ -29,10 +32,12 @@ from notary.errors import (
     BlobErasedError,
     BlobIntegrityError,
     BlobNotFoundError,
+    BlobStoreUnavailable,
     BlobTooLargeError,
     InvalidCidError,
     KeyMaterialError,
     NotaryError,
+    StorageFullError,
 )
 from tests.support.reference_cid import pattern
 
@@ -356,3 +361,72 @@ def test_a_store_whose_directories_were_removed_makes_them_again(store: LocalBlo
     again = store.put(io.BytesIO(b"before"))
     assert again.cid == first.cid and store.open(again.cid).read() == b"before"
     assert store.put(io.BytesIO(b"after")).size == 5
+
+
+# --- put(sync=False), then one sync for many ------------------------------------------------------
+
+
+def _fsynced_paths(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record the path behind every fsync (the real fsync still runs)."""
+    synced: list[Path] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+def test_an_unsynced_put_is_readable_and_sync_flushes_the_file_system_once(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_syncfs = blobs_module._syncfs
+    assert real_syncfs is not None, "Linux has syncfs"
+    calls: list[int] = []
+
+    def syncfs(fd: int) -> int:
+        calls.append(fd)
+        return real_syncfs(fd)
+
+    monkeypatch.setattr(blobs_module, "_syncfs", syncfs)
+    synced = _fsynced_paths(monkeypatch)
+    infos = [store.put(io.BytesIO(b"photo %d" % i), sync=False) for i in range(3)]
+    assert synced == []  # nothing flushed yet
+    for i, info in enumerate(infos):
+        assert store.open(info.cid).read() == b"photo %d" % i
+    store.sync()
+    assert len(calls) == 1  # one flush for the three
+    store.sync()
+    assert len(calls) == 1  # nothing new to flush
+    store.put(io.BytesIO(b"durable at once"))
+    assert len(calls) == 1 and synced  # sync=True keeps its own fsyncs
+
+
+def test_without_syncfs_sync_fsyncs_each_file_and_directory(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(blobs_module, "_syncfs", None)
+    synced = _fsynced_paths(monkeypatch)
+    info = store.put(io.BytesIO(b"field photo"), sync=False)
+    assert synced == []
+    store.sync()
+    blob = store.path(info.cid)
+    assert set(synced) == {blob, blob.with_name(f"{info.cid}.json"), blob.parent}
+
+
+@pytest.mark.parametrize(
+    ("code", "error"), [(errno.EIO, BlobStoreUnavailable), (errno.ENOSPC, StorageFullError)]
+)
+def test_a_failed_sync_is_reported(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch, code: int, error: type[Exception]
+) -> None:
+    def failing_syncfs(fd: int) -> int:  # a disk error cannot be caused for real here
+        ctypes.set_errno(code)
+        return -1
+
+    monkeypatch.setattr(blobs_module, "_syncfs", failing_syncfs)
+    store.put(io.BytesIO(b"lost in a disk error"), sync=False)
+    with pytest.raises(error):
+        store.sync()
