@@ -21,6 +21,7 @@ from anchors.anchorer import Anchorer
 from anchors.base import AnchorBackend
 from anchors.store import AnchorStore
 from api.blobs import blob_store_from_settings
+from api.committer import Committer
 from api.http import HttpMiddleware, Metrics, RateLimiter
 from api.log_store import database_error
 from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
@@ -109,6 +110,7 @@ class AppContext:
     anchors: AnchorStore
     metrics: Metrics
     auth_limiter: RateLimiter
+    committer: Committer
     backend: AnchorBackend | None = None
     roots: CachedRoots | None = None
     anchorer: Anchorer | None = None
@@ -143,16 +145,22 @@ class AppContext:
 def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
     """The Sunlight API. ``run_anchorer`` starts the background anchorer with the app."""
     notary = Notary.open(settings)
+    blobs = blob_store_from_settings(settings)
     ctx = AppContext(
         settings=settings,
         notary=notary,
-        parties=PartyStore(notary.log.engine, admin_token=settings.admin_token.get_secret_value()),
-        blobs=blob_store_from_settings(settings),
+        parties=PartyStore(
+            notary.log.engine,
+            admin_token=settings.admin_token.get_secret_value(),
+            cache_s=settings.auth_cache_s,
+        ),
+        blobs=blobs,
         anchors=AnchorStore(notary.log.engine),
         metrics=Metrics(),
         auth_limiter=RateLimiter(
             rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failures_per_minute
         ),
+        committer=Committer(notary, blobs),
     )
 
     @asynccontextmanager
@@ -171,6 +179,7 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
                 thread.join(timeout=30)
             if ctx.anchorer is not None:
                 ctx.anchorer.close()
+            ctx.blobs.close()
             notary.close()
 
     app = FastAPI(

@@ -200,23 +200,36 @@ class LogStore:
         return pending.result
 
     def _commit_group(self, batch: list[_Pending]) -> None:
+        outcomes: list[AppendedEntry | BaseException]
         try:
-            for p, result in zip(batch, self._append([p.item for p in batch]), strict=True):
-                p.result = result
-        except NotaryError as e:
-            if len(batch) == 1:
-                batch[0].error = e
-            else:  # one bad record must not fail the others: retry each on its own
-                for p in batch:
-                    try:
-                        p.result = self._append([p.item])[0]
-                    except NotaryError as one:
-                        p.error = one
+            outcomes = list(self.append_each([p.item for p in batch]))
         except BaseException as e:
-            for p in batch:
-                p.error = e
-        for p in batch:
+            outcomes = [e] * len(batch)
+        for p, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                p.error = outcome
+            else:
+                p.result = outcome
             p.done = True
+
+    def append_each(
+        self, items: Sequence[tuple[str, Record, bytes | None, bool]]
+    ) -> list[AppendedEntry | NotaryError]:
+        """Append independent records ``(record_id, record, entry, public)`` in one transaction
+        when they all succeed; a record that fails (a stale ``prev``) fails alone, its error in
+        its place. ``entry`` is as for :meth:`append_prepared`."""
+        try:
+            return list(self._append(items))
+        except NotaryError as e:
+            if len(items) == 1:
+                return [e]
+        outcomes: list[AppendedEntry | NotaryError] = []
+        for item in items:  # one bad record must not fail the others: retry each on its own
+            try:
+                outcomes.append(self._append([item])[0])
+            except NotaryError as one:
+                outcomes.append(one)
+        return outcomes
 
     def append_many(
         self, items: Sequence[tuple[str, Record]], *, public: bool = True

@@ -16,7 +16,7 @@ from api.log_store import AppendedEntry, LogStore
 from api.settings import Settings
 from notary.bundle import Anchor, ProofBundle, make_bundle
 from notary.digests import digest_stream
-from notary.errors import NotFoundError
+from notary.errors import NotaryError, NotFoundError
 from notary.records import Content, Record
 from notary.signing import Checkpoint, NotaryKey, Receipt
 
@@ -91,6 +91,22 @@ class Notary:
         appended = self.log.append(self._new_id(), record, public=public)
         receipt = self.key.sign_receipt(appended.index, appended.leaf_hash, record.received_at)
         return Accepted(appended.record_id, appended, receipt)
+
+    def accept_each(self, records: Sequence[tuple[Record, bool]]) -> list[Accepted | NotaryError]:
+        """Append validated records ``(record, public)`` in one transaction and sign their receipts;
+        a record that fails (a stale ``prev``) fails alone, its error in its place."""
+        items = [
+            (self._new_id(), r, None if r.project else r.canonical(), public)
+            for r, public in records
+        ]
+        return [
+            a
+            if isinstance(a, NotaryError)
+            else Accepted(
+                a.record_id, a, self.key.sign_receipt(a.index, a.leaf_hash, a.record.received_at)
+            )
+            for a in self.log.append_each(items)
+        ]
 
     def stamp_file(self, path: Path, *, submitter: str, **fields: Any) -> Accepted:
         """Hash a file in one streaming pass and append a record for it."""

@@ -1,0 +1,72 @@
+"""Group commit on the event loop: the records of concurrent requests share one trip to a
+worker thread, one flush of their files and one database transaction.
+
+A request hands its validated record to :meth:`Committer.accept` and waits. While a group is
+being committed the next one gathers; when the thread is free, everything gathered goes in one
+call: the blob store's :meth:`~notary.blobs.BlobStore.sync` (the request wrote its file with
+``sync=False``), then :meth:`~api.service.Notary.accept_each`. Each request gets its own receipt —
+only once its record and file are durable — or its own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from anyio import to_thread
+
+from api.log_store import GROUP_COMMIT_MAX
+from api.service import Accepted, Notary
+from notary.blobs import BlobStore
+from notary.errors import NotaryError
+from notary.records import Record
+
+
+@dataclass(slots=True)
+class _Waiting:
+    record: Record
+    public: bool
+    blob: bool
+    done: asyncio.Future[Accepted]
+
+
+class Committer:
+    def __init__(self, notary: Notary, blobs: BlobStore) -> None:
+        self._notary = notary
+        self._blobs = blobs
+        self._waiting: list[_Waiting] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def accept(self, record: Record, *, public: bool, blob: bool) -> Accepted:
+        """Append ``record``; return once it (and its blob, when ``blob``) is durable."""
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(record, public, blob, loop.create_future())
+        self._waiting.append(waiting)
+        if self._running is None:
+            self._running = loop.create_task(self._run())
+        return await waiting.done
+
+    async def _run(self) -> None:
+        try:
+            while self._waiting:
+                group = self._waiting[:GROUP_COMMIT_MAX]
+                del self._waiting[:GROUP_COMMIT_MAX]
+                outcomes: list[Accepted | Exception]
+                try:
+                    outcomes = list(await to_thread.run_sync(self._commit, group))
+                except Exception as e:  # every waiter gets the error
+                    outcomes = [e] * len(group)
+                for w, outcome in zip(group, outcomes, strict=True):
+                    if w.done.done():  # the request was cancelled; its record may stand
+                        continue
+                    if isinstance(outcome, BaseException):
+                        w.done.set_exception(outcome)
+                    else:
+                        w.done.set_result(outcome)
+        finally:
+            self._running = None
+
+    def _commit(self, group: list[_Waiting]) -> list[Accepted | NotaryError]:
+        if any(w.blob for w in group):
+            self._blobs.sync()
+        return self._notary.accept_each([(w.record, w.public) for w in group])
