@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,14 +78,23 @@ class IssuedToken:
     token: str  # shown once
 
 
+_MAX_CHECKED = 10_000
+
+
 def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
 class PartyStore:
-    def __init__(self, engine: Engine, *, admin_token: str = "") -> None:
+    """``cache_s``: how long a checked token is trusted without a database read. Revoking a
+    token clears this store's cache at once; other processes' caches expire within ``cache_s``.
+    """
+
+    def __init__(self, engine: Engine, *, admin_token: str = "", cache_s: float = 0.0) -> None:
         self.engine = engine
         self._admin_token_hash = _hash(admin_token) if admin_token else None
+        self._cache_s = cache_s
+        self._checked: dict[bytes, tuple[float, Principal]] = {}
 
     def create_party(self, party_id: str, name: str, kind: str, roles: tuple[str, ...]) -> Party:
         party = Party(party_id, name, kind, tuple(sorted(set(roles))), utc_now())
@@ -129,16 +139,29 @@ class PartyStore:
                 .where(db.tokens.c.id == token_id, db.tokens.c.revoked_at.is_(None))
                 .values(revoked_at=utc_now())
             )
+        self._checked.clear()
         if done.rowcount == 0:
             raise NotFoundError(f"no active token {token_id}")
 
-    def authenticate(self, token: str) -> Principal:
-        """The principal of a bearer token; :class:`AuthError` for anything else."""
+    def recently_checked(self, token: str) -> Principal | None:
+        """The principal of a token checked within ``cache_s`` (or the bootstrap administrator's
+        token), without touching the database; None when it must be checked."""
         digest = _hash(token)
         if self._admin_token_hash is not None and hmac.compare_digest(
             digest, self._admin_token_hash
         ):
             return Principal(BOOTSTRAP_ADMIN, frozenset({"admin"}))
+        checked = self._checked.get(digest)
+        if checked is not None and time.monotonic() < checked[0]:
+            return checked[1]
+        return None
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal of a bearer token; :class:`AuthError` for anything else."""
+        who = self.recently_checked(token)
+        if who is not None:
+            return who
+        digest = _hash(token)
         t, p = db.tokens.c, db.parties.c
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -150,7 +173,12 @@ class PartyStore:
             raise AuthError("the bearer token is not valid")
         if row.revoked_at is not None:
             raise AuthError("the bearer token was revoked")
-        return Principal(row.id, frozenset(row.roles.split()))
+        who = Principal(row.id, frozenset(row.roles.split()))
+        if self._cache_s > 0:
+            if len(self._checked) >= _MAX_CHECKED:
+                self._checked.clear()
+            self._checked[digest] = (time.monotonic() + self._cache_s, who)
+        return who
 
     def add_key(self, party_id: str, key_id: str, public_key_b64: str) -> None:
         self.party(party_id)

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     public_burst: float = Field(default=100.0, gt=0)
     #: Failed bearer tokens tolerated per client address per minute (stops token guessing).
     auth_failures_per_minute: float = Field(default=10.0, gt=0)
+    #: Seconds a worker trusts a bearer token it has checked (0: check every request). A token
+    #: revoked through another worker process stops working there within this time.
+    auth_cache_s: float = Field(default=1.0, ge=0, le=60)
     #: Base URL printed on certificates (QR code); empty: the URL the request came in on.
     public_base_url: str = ""
     admin_token: SecretStr = SecretStr("")
