@@ -97,6 +97,7 @@ def main() -> None:
         return
     data = OUT / "http"
     shutil.rmtree(data, ignore_errors=True)
+    os.sync()  # the last run's deletions are not this run's disk traffic
     admin = secrets.token_urlsafe(32)
     if not nodes.anvil_available():
         figure("anvil", "not installed (scripts/setup/30-node.sh)")
