@@ -5,20 +5,23 @@ accept on it, and uvloop takes every queued connection at each wake-up. When cli
 a burst — a reverse proxy opening its keep-alive pool, a load test — the first worker to wake
 takes them all (15 of 16 in our benchmark) and the other cores idle while its clients queue.
 
-Here each worker accepts one connection per turn of its event loop. Every worker is woken by
-the same readiness, so the next queued connection goes to a sibling, and a busy worker comes back
-to accept later than an idle one: connections spread over the workers, more to the less loaded.
-The supervisor keeps ``workers`` processes alive, replacing one that dies, and stops them all on
-SIGINT or SIGTERM.
+Here every worker counts its open connections in shared memory and accepts one connection at a
+time; a worker with more than a sibling leaves a queued connection to the siblings for a moment
+(:data:`DEFER_S`) before taking it itself. A burst thus alternates between the workers, later
+connections go to the less loaded one, and a hung sibling delays an accept by at most
+``DEFER_S``. The supervisor keeps ``workers`` processes alive, replacing one that dies, and stops
+them all on SIGINT or SIGTERM; the workers also stop when the supervisor is killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -35,7 +38,8 @@ def run(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> 
     """Serve the app factory at ``app`` (``module:function``) on ``host:port``."""
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **options)
     if workers == 1:
-        Server(config).run()
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it handled
+            Server(config).run()
         return
     sock = config.bind_socket()
     sock.listen(config.backlog)
@@ -151,9 +155,14 @@ async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> Non
         loop.remove_reader(sock)
 
 
-def _worker(config: uvicorn.Config, sock: socket.socket, load: Any, slot: int) -> None:
+def _worker(
+    config: uvicorn.Config, sock: socket.socket, load: Any, slot: int, supervisor: int
+) -> None:
     _die_with_parent()
-    FairAcceptServer(config, load, slot).run(sockets=[sock])
+    if os.getppid() != supervisor:  # it died before we asked
+        return
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group
+        FairAcceptServer(config, load, slot).run(sockets=[sock])
 
 
 def _die_with_parent() -> None:
@@ -179,7 +188,7 @@ class _Supervisor:
         # Until the new worker counts its connections, its siblings must not wait for it.
         self._load[slot] = 1 << 30
         process = self._spawn.Process(
-            target=_worker, args=(self._config, self._sock, self._load, slot)
+            target=_worker, args=(self._config, self._sock, self._load, slot, os.getpid())
         )
         process.start()
         return process
