@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -582,7 +583,23 @@ async def embedded_chain_rpc(ctx: Ctx, request: Request) -> JSONResponse:
         # What a node answers: a JSON-RPC error object (code 3 for a reverted call), not a 500.
         reverted = type(e).__name__ == "TransactionFailed"
         answer = {"error": {"code": 3 if reverted else -32602, "message": str(e)[:500]}}
-    return JSONResponse(json.loads(w3.to_json({**answer, "jsonrpc": "2.0", "id": call.get("id")})))
+    return JSONResponse({**_rpc_encoded(answer), "jsonrpc": "2.0", "id": call.get("id")})
+
+
+def _rpc_encoded(value: Any, key: str = "") -> Any:
+    """web3's Python values in the encoding a node answers with: numbers as ``0x`` quantities,
+    bytes as ``0x`` data (the 2048-bit ``logsBloom``, which web3 turns into an int, too)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(256, "big").hex() if key == "logsBloom" else hex(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {k: _rpc_encoded(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rpc_encoded(v, key) for v in value]
+    return str(value)
 
 
 def _tester_rpc(w3: Any) -> Any:

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -421,3 +422,39 @@ def test_public_routes_are_rate_limited(tmp_path):
         limited = api.client.post("/v1/verify", json={"sha256": "0" * 64})
         _error(limited, 429, "rate_limited")
         assert int(limited.headers["retry-after"]) >= 1
+
+
+_QUANTITY = re.compile(r"^0x(0|[1-9a-f][0-9a-f]*)$")
+_DATA = re.compile(r"^0x([0-9a-f]{2})*$")
+
+
+def test_the_embedded_chain_answers_json_rpc_in_a_nodes_encoding(api):
+    assert api.submit().status_code == 201
+    anchored = api.anchor()
+
+    def rpc(method: str, *params: object) -> object:
+        r = api.client.post(
+            "/v1/chain/rpc", json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["jsonrpc"] == "2.0" and body["id"] == 7 and "error" not in body, body
+        return body["result"]
+
+    assert _QUANTITY.match(rpc("eth_chainId"))
+    assert int(rpc("eth_blockNumber"), 16) >= anchored["block_number"]
+    receipt = rpc("eth_getTransactionReceipt", anchored["tx_hash"])
+    assert int(receipt["blockNumber"], 16) == anchored["block_number"]
+    assert receipt["status"] == "0x1" and receipt["blockHash"] == anchored["block_hash"]
+    for field in ("gasUsed", "cumulativeGasUsed", "transactionIndex"):
+        assert _QUANTITY.match(receipt[field]), (field, receipt[field])
+    block = rpc("eth_getBlockByNumber", hex(anchored["block_number"]), False)
+    for field in ("number", "timestamp", "gasLimit", "gasUsed", "size"):
+        assert _QUANTITY.match(block[field]), (field, block[field])
+    assert len(block["logsBloom"]) == 2 + 512 and _DATA.match(block["logsBloom"])
+    logs = rpc(
+        "eth_getLogs",
+        {"fromBlock": "0x0", "toBlock": "latest", "address": anchored["contract"]},
+    )
+    assert logs and all(_QUANTITY.match(log["blockNumber"]) for log in logs)
+    assert all(_DATA.match(log["data"]) for log in logs)
