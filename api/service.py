@@ -75,22 +75,14 @@ class Notary:
         """Validate drafts (record fields without ``received_at``), append them, sign receipts."""
         now = self.clock()
         items = [(self._new_id(), Record.model_validate({**d, "received_at": now})) for d in drafts]
-        appended = self.log.append_many(items)
-        return [
-            Accepted(
-                a.record_id, a, self.key.sign_receipt(a.index, a.leaf_hash, a.record.received_at)
-            )
-            for a in appended
-        ]
+        return [self._receipted(a) for a in self.log.append_many(items)]
 
     def submit(self, draft: dict[str, Any]) -> Accepted:
         return self.submit_many([draft])[0]
 
     def accept(self, record: Record, public: bool = True) -> Accepted:
         """Append one validated record (group commit with concurrent callers); sign its receipt."""
-        appended = self.log.append(self._new_id(), record, public=public)
-        receipt = self.key.sign_receipt(appended.index, appended.leaf_hash, record.received_at)
-        return Accepted(appended.record_id, appended, receipt)
+        return self._receipted(self.log.append(self._new_id(), record, public=public))
 
     def accept_each(self, records: Sequence[tuple[Record, bool]]) -> list[Accepted | NotaryError]:
         """Append validated records ``(record, public)`` in one transaction and sign their receipts;
@@ -100,13 +92,15 @@ class Notary:
             for r, public in records
         ]
         return [
-            a
-            if isinstance(a, NotaryError)
-            else Accepted(
-                a.record_id, a, self.key.sign_receipt(a.index, a.leaf_hash, a.record.received_at)
-            )
+            a if isinstance(a, NotaryError) else self._receipted(a)
             for a in self.log.append_each(items)
         ]
+
+    def _receipted(self, appended: AppendedEntry) -> Accepted:
+        receipt = self.key.sign_receipt(
+            appended.index, appended.leaf_hash, appended.record.received_at
+        )
+        return Accepted(appended.record_id, appended, receipt)
 
     def stamp_file(self, path: Path, *, submitter: str, **fields: Any) -> Accepted:
         """Hash a file in one streaming pass and append a record for it."""
