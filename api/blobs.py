@@ -710,13 +710,34 @@ class _Options:
 # --- local store ---------------------------------------------------------------------------------
 
 
-class _TombstoneKeeper:
-    """What both stores do alike with tombstones, which live in their sidecars."""
+class _StoreBase:
+    """What both stores do alike: ingesting uploads, and what goes through their sidecars
+    (tombstones, the deferred flush)."""
 
+    _opts: _Options
     _sidecars: _Sidecars
+
+    def _store(
+        self,
+        chunks: Iterable[bytes | bytearray | memoryview],
+        finish: Callable[[], BlobInfo],
+        *,
+        sync: bool = True,
+    ) -> BlobInfo:
+        raise NotImplementedError
 
     def _remove_bytes(self, cid: str) -> None:
         raise NotImplementedError
+
+    def put(self, stream: BinaryIO, *, private: bool = False, sync: bool = True) -> BlobInfo:
+        o = self._opts
+        ingest = _Ingest(stream, max_bytes=o.max_bytes, sm3=o.sm3, kek=o.kek, private=private)
+        return self._store(ingest.chunks(), ingest.info, sync=sync)
+
+    def import_stored(self, stream: BinaryIO, info: BlobInfo) -> BlobInfo:
+        parse_cid(info.cid)
+        chunks = _verify_cid(iter(lambda: stream.read(READ_SIZE), b""), info.cid, "the source")
+        return self._store(chunks, lambda: info)
 
     def tombstone(self, cid: str) -> Tombstone | None:
         parse_cid(cid)
@@ -746,7 +767,7 @@ class _TombstoneKeeper:
                     yield stone
 
 
-class LocalBlobStore(_TombstoneKeeper):
+class LocalBlobStore(_StoreBase):
     """Blobs as files ``root/<xx>/<yy>/<cid>`` with a JSON sidecar ``<cid>.json`` beside each.
 
     Writes are atomic (temporary file under ``root/.tmp`` on the same file system, fsync, rename,
@@ -841,16 +862,6 @@ class LocalBlobStore(_TombstoneKeeper):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def put(self, stream: BinaryIO, *, private: bool = False, sync: bool = True) -> BlobInfo:
-        o = self._opts
-        ingest = _Ingest(stream, max_bytes=o.max_bytes, sm3=o.sm3, kek=o.kek, private=private)
-        return self._store(ingest.chunks(), ingest.info, sync=sync)
-
-    def import_stored(self, stream: BinaryIO, info: BlobInfo) -> BlobInfo:
-        parse_cid(info.cid)
-        chunks = _verify_cid(iter(lambda: stream.read(READ_SIZE), b""), info.cid, "the source")
-        return self._store(chunks, lambda: info)
-
     def _chunks(self, cid: str) -> tuple[Iterator[bytes], Callable[[], None]]:
         path = self.path(cid)
         try:
@@ -932,7 +943,7 @@ class LocalBlobStore(_TombstoneKeeper):
 # --- IPFS (Kubo RPC API) -------------------------------------------------------------------------
 
 
-class KuboBlobStore(_TombstoneKeeper):
+class KuboBlobStore(_StoreBase):
     """Blobs in an IPFS node through Kubo's RPC API (``/api/v0``), pinned.
 
     ``meta_dir`` holds the JSON sidecars (digests, wrapped keys of private blobs, tombstones); the
@@ -1100,16 +1111,6 @@ class KuboBlobStore(_TombstoneKeeper):
             raise BlobErasedError(info.cid, stone.reason, stone.erased_at)
         self._sidecars.put_info(info, durable=sync)
         return info
-
-    def put(self, stream: BinaryIO, *, private: bool = False, sync: bool = True) -> BlobInfo:
-        o = self._opts
-        ingest = _Ingest(stream, max_bytes=o.max_bytes, sm3=o.sm3, kek=o.kek, private=private)
-        return self._store(ingest.chunks(), ingest.info, sync=sync)
-
-    def import_stored(self, stream: BinaryIO, info: BlobInfo) -> BlobInfo:
-        parse_cid(info.cid)
-        chunks = _verify_cid(iter(lambda: stream.read(READ_SIZE), b""), info.cid, "the source")
-        return self._store(chunks, lambda: info)
 
     # reads
 
