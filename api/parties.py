@@ -146,7 +146,9 @@ class PartyStore:
     def recently_checked(self, token: str) -> Principal | None:
         """The principal of a token checked within ``cache_s`` (or the bootstrap administrator's
         token), without touching the database; None when it must be checked."""
-        digest = _hash(token)
+        return self._known(_hash(token))
+
+    def _known(self, digest: bytes) -> Principal | None:
         if self._admin_token_hash is not None and hmac.compare_digest(
             digest, self._admin_token_hash
         ):
@@ -158,10 +160,10 @@ class PartyStore:
 
     def authenticate(self, token: str) -> Principal:
         """The principal of a bearer token; :class:`AuthError` for anything else."""
-        who = self.recently_checked(token)
+        digest = _hash(token)
+        who = self._known(digest)
         if who is not None:
             return who
-        digest = _hash(token)
         t, p = db.tokens.c, db.parties.c
         with self.engine.connect() as conn:
             row = conn.execute(
