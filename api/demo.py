@@ -224,6 +224,18 @@ def start_server(
     raise SystemExit(f"sunlight serve did not answer within 90 s; see {log_path}")
 
 
+def stop_server(server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM (a graceful shutdown); SIGKILL if it has not exited within ``timeout`` seconds."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def _sign(record_fields: dict[str, Any], party: str, key: Ed25519PrivateKey) -> dict[str, str]:
     draft = Record.model_validate({**record_fields, "received_at": "2026-01-01T00:00:00Z"})
     sig = base64.b64encode(key.sign(signing_payload(draft, party))).decode()
@@ -250,11 +262,7 @@ def run_demo(settings: Settings, console: Console, *, keep_serving: bool = False
     except KeyboardInterrupt:
         pass
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     if not ok:
         raise SystemExit(1)
 

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from api.demo import start_server
+from api.demo import start_server, stop_server
 from bench._util import OUT, figure, header
 from tests.integration.anchors import nodes
 
@@ -174,11 +173,7 @@ def main() -> None:
             f"{ver['rate'] / base_line['rate']:.2f}x baseline; non-2xx {ver['non2xx']:.0f}",
         )
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         chain.stop()
 
 

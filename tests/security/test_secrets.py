@@ -14,7 +14,6 @@ import base64
 import json
 import os
 import secrets
-import signal
 import stat
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from api.demo import stop_server
 from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).with_name("sunlight"))
@@ -94,12 +94,7 @@ def run(
         try:
             _exercise(f"http://127.0.0.1:{port}", s, outputs)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_server(proc)
     outputs["serve stdout"] = server_out.read_bytes()
     outputs["serve stderr"] = server_err.read_bytes()
     _cli(base, data, s, outputs)

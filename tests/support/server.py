@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from api.demo import stop_server
 from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
@@ -94,13 +95,8 @@ class SunlightServer:
         self.proc = None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        if self.proc is not None:
+            stop_server(self.proc, timeout=40)
         self.proc = None
 
     def log_tail(self, chars: int = 3000) -> str:
