@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from bench._util import ROOT, big_file, figure, header, mib, python_child, run_child
+from tests.support import blob_upload
 from tests.support.kubo import running_kubo
 
 SIZE = 1 << 30
@@ -23,18 +23,8 @@ with open(sys.argv[1], "rb", buffering=0) as f:
 
 
 def _upload(*args: str) -> dict[str, float | str]:
-    # A shell forks the child, so its ru_maxrss is its own, not this process's inherited peak.
     _, _, out = run_child(
-        [
-            "/bin/sh",
-            "-c",
-            '"$0" "$@"; exit $?',
-            sys.executable,
-            "-m",
-            "tests.support.blob_upload",
-            *args,
-        ],
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        blob_upload.command(*args), env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     )
     result: dict[str, float | str] = json.loads(out)
     return result

@@ -25,6 +25,21 @@ from api.blobs import KuboBlobStore, LocalBlobStore
 from notary.blobs import BlobStore
 
 
+def command(*args: str) -> list[str]:
+    """The command that runs this module with ``args``, through a small shell that forks it:
+    ``ru_maxrss`` carries over exec, and a child forked (or vforked) straight from a big process
+    (pytest, the bench) would inherit that process's peak."""
+    return [
+        "/bin/sh",
+        "-c",
+        '"$0" "$@"; exit $?',
+        sys.executable,
+        "-m",
+        "tests.support.blob_upload",
+        *args,
+    ]
+
+
 class RandomStream(io.RawIOBase):
     """``size`` random bytes, produced as they are read."""
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support import blob_upload
 from tests.support.kubo import KuboDaemon
 
 GIB = 1024**3
@@ -22,18 +22,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def upload(*args: str) -> dict[str, float]:
-    # Through a small shell that forks the child: ru_maxrss carries over exec, and a child forked
-    # (or vforked) straight from this big pytest process would inherit pytest's peak.
     done = subprocess.run(
-        [
-            "/bin/sh",
-            "-c",
-            '"$0" "$@"; exit $?',
-            sys.executable,
-            "-m",
-            "tests.support.blob_upload",
-            *args,
-        ],
+        blob_upload.command(*args),
         cwd=ROOT,
         capture_output=True,
         text=True,
