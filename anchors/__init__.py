@@ -22,10 +22,16 @@ __all__ = ["open_backend", "open_reader"]
 
 
 def open_reader(rpc_url: str, contract: str) -> ChainReader:
-    """Read access to the EvidenceAnchor at ``contract`` through the node at ``rpc_url``."""
+    """Read access to the EvidenceAnchor at ``contract`` through the node at ``rpc_url``.
+
+    Asks the node at once: :class:`~notary.errors.ContractNotFoundError` when no contract is
+    deployed at ``contract``, :class:`~notary.errors.ChainUnavailableError` when it cannot be reached.
+    """
     from anchors.chain import connect_rpc  # noqa: PLC0415
 
-    return connect_rpc(rpc_url, contract)
+    reader = connect_rpc(rpc_url, contract)
+    reader.require_contract()
+    return reader
 
 
 def open_backend(settings: Settings) -> AnchorBackend:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from notary.bundle import AnchorTx
+
 __all__ = [
     "AnchorBackend",
     "ChainReader",
@@ -79,6 +81,11 @@ class ChainReader(Protocol):
         self, leaf_hash: bytes, leaf_index: int, tree_size: int, proof: Sequence[bytes]
     ) -> bool:
         """The contract's own ``verifyInclusion()``; False for anything but a valid proof."""
+        ...
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        """The mined transaction with the ``CheckpointAnchored`` events this contract emitted in
+        it; None when the chain does not know it."""
         ...
 
     def block_hash(self, number: int) -> str | None:

@@ -32,11 +32,13 @@ from web3.exceptions import (
     Web3Exception,
     Web3RPCError,
 )
+from web3.logs import DISCARD
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from anchors.base import LogAnchor, SignedTx, TxReceipt
 from anchors.contract import artifact, revert_error
-from notary.errors import AnchorError, ChainUnavailableError
+from notary.bundle import AnchorTx
+from notary.errors import AnchorError, ChainUnavailableError, ContractNotFoundError
 
 __all__ = [
     "NonceManager",
@@ -190,6 +192,17 @@ class Web3Chain:
     def contract_address(self) -> str:
         return self._address
 
+    def require_contract(self) -> None:
+        """Raise :class:`ContractNotFoundError` unless code is deployed at the contract address (a
+        call to an address without code answers nothing, which web3 fails to decode)."""
+        with self._guard(f"reading the code at {self._address}"):
+            code = bytes(self.w3.eth.get_code(self._address))
+        if not code:
+            raise ContractNotFoundError(
+                f"no contract at {self._address} on chain {self.chain_id}: check --contract, and "
+                f"that {self._description} serves the chain it was deployed on"
+            )
+
     def root_at(self, tree_size: int) -> bytes | None:
         if not isinstance(tree_size, int) or not 0 <= tree_size <= _UINT64:
             return None
@@ -221,6 +234,31 @@ class Web3Chain:
                 bytes(leaf_hash), leaf_index, tree_size, [bytes(p) for p in proof]
             )
             return bool(fn.call())
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        with self._guard(f"reading the receipt of {tx_hash}"):
+            try:
+                r = self.w3.eth.get_transaction_receipt(cast(Any, tx_hash))
+            except TransactionNotFound:
+                return None
+            if r is None or r.get("blockNumber") is None:
+                return None
+            # Only logs the trusted contract emitted: a forger's contract emits the same event.
+            ours = [
+                log for log in r["logs"] if str(log["address"]).lower() == self._address.lower()
+            ]
+            events = self._contract.events.CheckpointAnchored().process_receipt(
+                cast(Any, {**r, "logs": ours}), errors=DISCARD
+            )
+        return AnchorTx(
+            tx_hash=tx_hash,
+            status=int(r["status"]),
+            block_number=int(r["blockNumber"]),
+            block_hash=_hex(r["blockHash"]),
+            anchored=tuple(
+                (int(e["args"]["treeSize"]), bytes(e["args"]["rootHash"])) for e in events
+            ),
+        )
 
     def block_hash(self, number: int) -> str | None:
         with self._guard(f"reading block {number}"):

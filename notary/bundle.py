@@ -2,32 +2,47 @@
 
 A bundle carries the record, its leaf index and hash, a signed checkpoint, the inclusion proof from
 the leaf to the checkpoint's root, and where that root is anchored on chain. :func:`verify_bundle`
-makes every check it can and reports each one by name, passed, failed or skipped, so a person (or the
-verification page) can see exactly what was proved.
+judges it against a :class:`~notary.trust.TrustRoot` the verifier chose — never against a key or
+contract the bundle names — and reports each check by name (passed, failed, or not checked and why)
+and the verdict's :class:`Level`, so a person (or the verification page) sees exactly what was
+proved, and to whom.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
-from notary import merkle
+from notary import jsonin, merkle
 from notary.digests import ContentDigest
 from notary.errors import MalformedProofError, NotaryError
-from notary.records import canonical_json, first_problem, parse_record
+from notary.keys import RegisteredKey, registered_key
+from notary.records import (
+    Record,
+    canonical_json,
+    first_problem,
+    parse_record,
+    verify_record_signature,
+)
 from notary.signing import Checkpoint, parse_public_key, verify_checkpoint
+from notary.trust import TrustedChain, TrustedLog, TrustRoot
 
 __all__ = [
     "BUNDLE_FORMAT",
     "MAX_BUNDLE_BYTES",
     "Anchor",
-    "ChainRootReader",
+    "AnchorTx",
+    "ChainView",
     "Check",
+    "KeyProof",
+    "Level",
     "ProofBundle",
     "VerificationReport",
     "make_bundle",
@@ -58,6 +73,17 @@ class Anchor(BaseModel):
     block_hash: TxHash
 
 
+class KeyProof(BaseModel):
+    """Optional bundle extension: a signing key's registration record and its inclusion proof in
+    the same tree as the bundle's record (see :mod:`notary.keys`)."""
+
+    model_config = _FROZEN
+
+    record: dict[str, Any]
+    leaf_index: StrictInt = Field(ge=0, le=merkle.MAX_TREE_SIZE - 1)
+    inclusion_proof: list[Hex64] = Field(max_length=merkle.MAX_PROOF_LENGTH)
+
+
 class ProofBundle(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="ignore"
@@ -72,15 +98,62 @@ class ProofBundle(BaseModel):
     anchor: Anchor | None = None
     #: Optional extension: the notary's raw Ed25519 public key (base64), whose SHA-256 is the log id.
     log_public_key: str | None = Field(default=None, max_length=64)
+    #: Optional extension: proofs that the record's signing keys were registered in the log.
+    key_proofs: tuple[KeyProof, ...] | None = Field(default=None, max_length=32)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class ChainRootReader(Protocol):
-    """Read access to the EvidenceAnchor contract: ``rootAt(treeSize)``, None when never anchored."""
+@dataclass(frozen=True, slots=True)
+class AnchorTx:
+    """What a chain says of an anchoring transaction: its outcome, its block, and the
+    ``CheckpointAnchored(treeSize, rootHash)`` events the trusted contract emitted in it."""
 
-    def root_at(self, tree_size: int) -> bytes | None: ...
+    tx_hash: str
+    status: int
+    block_number: int
+    block_hash: str
+    anchored: tuple[tuple[int, bytes], ...]
+
+
+class ChainView(Protocol):
+    """Read access to one EvidenceAnchor contract on one chain, through a node the verifier
+    trusts. Methods raise a :class:`~notary.errors.NotaryError` when the node cannot answer."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def contract_address(self) -> str: ...
+
+    def root_at(self, tree_size: int) -> bytes | None:
+        """``rootAt(treeSize)``; None when never anchored."""
+        ...
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        """The mined transaction ``tx_hash``; None when the chain does not know it."""
+        ...
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash of the canonical block at ``number`` (0x-hex); None past the head."""
+        ...
+
+    def block_number(self) -> int: ...
+
+
+class Level(StrEnum):
+    """How far a bundle was authenticated, strongest first."""
+
+    #: Pinned log or trusted chain, and the root is anchored in the trusted contract by a
+    #: successful, canonical, confirmed transaction.
+    ANCHORED = "anchored"
+    #: Signed by a log key the verifier pinned; leaf and inclusion hold; not (yet) checked on chain.
+    LOG_VERIFIED = "verified_by_log"
+    #: Self-consistent, but checked against no trust root: proves nothing about who logged it.
+    NOT_AUTHENTICATED = "not_authenticated"
+    #: A check failed (``reason`` names it).
+    NOT_VERIFIED = "not_verified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +168,59 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class VerificationReport:
-    checks: Sequence[Check] = field(default_factory=tuple)
+    """The verdict on one bundle: its level, the reason in words, the trust root that
+    authenticated it (None when nothing did) and every check made."""
+
+    level: Level
+    reason: str
+    checks: tuple[Check, ...]
+    trust: dict[str, Any] | None = None
 
     @property
     def verified(self) -> bool:
-        """True when no check failed and the essential ones (leaf and inclusion) passed."""
-        passed = {c.name for c in self.checks if c.passed}
-        return (
-            all(c.passed is not False for c in self.checks) and {"leaf_hash", "inclusion"} <= passed
-        )
+        """True only for an authenticated verdict: anchored, or verified by a pinned log."""
+        return self.level in (Level.ANCHORED, Level.LOG_VERIFIED)
 
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.passed is False]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "level": self.level.value,
+            "reason": self.reason,
+            "trust": self.trust,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+    @classmethod
+    def judge(cls, checks: Sequence[Check], pinned: TrustedLog | None) -> VerificationReport:
+        """The level the checks support (see :class:`Level`)."""
+        by_name = {c.name: c.passed for c in checks}
+        failed = [c for c in checks if c.passed is False]
+        if failed:
+            reason = f"{failed[0].name}: {failed[0].detail}"
+            return cls(Level.NOT_VERIFIED, reason, tuple(checks))
+        trust: dict[str, Any] = {}
+        if pinned is not None and by_name.get("checkpoint_signature") is True:
+            trust = {"log_id": pinned.log_id, "log_name": pinned.name}
+        anchored = by_name.get("anchor") is True and by_name.get("anchor_tx") is True
+        if anchored:
+            anchor = next(c for c in checks if c.name == "anchor_tx")
+            trust["chain"] = anchor.detail
+            return cls(
+                Level.ANCHORED, "in the log and anchored on the trusted chain", tuple(checks), trust
+            )
+        if trust:
+            why = next(
+                (c.detail for c in checks if c.name.startswith("anchor") and not c.passed), ""
+            )
+            return cls(Level.LOG_VERIFIED, f"in the pinned log; chain: {why}", tuple(checks), trust)
+        return cls(
+            Level.NOT_AUTHENTICATED,
+            "self-consistent, but checked against no trust root: pin the log key or name the chain",
+            tuple(checks),
+        )
 
 
 def make_bundle(
@@ -117,6 +231,7 @@ def make_bundle(
     inclusion_proof: Sequence[bytes],
     anchor: Anchor | None = None,
     log_public_key: bytes | None = None,
+    key_proofs: Sequence[KeyProof] = (),
 ) -> ProofBundle:
     return ProofBundle(
         format=BUNDLE_FORMAT,
@@ -127,6 +242,7 @@ def make_bundle(
         inclusion_proof=[p.hex() for p in inclusion_proof],
         anchor=anchor,
         log_public_key=base64.b64encode(log_public_key).decode() if log_public_key else None,
+        key_proofs=tuple(key_proofs) or None,
     )
 
 
@@ -136,7 +252,7 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> ProofBundle:
         if len(value) > MAX_BUNDLE_BYTES:
             raise MalformedProofError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
         try:
-            value = json.loads(value)
+            value = jsonin.loads(value, what="bundle")
         except (ValueError, RecursionError) as e:
             raise MalformedProofError(f"bundle is not valid JSON: {e}") from e
     if not isinstance(value, Mapping):
@@ -155,87 +271,96 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> ProofBundle:
 def verify_bundle(
     bundle: ProofBundle,
     *,
+    trust: TrustRoot | None = None,
     file_digest: ContentDigest | None = None,
-    trusted_log_key: bytes | None = None,
-    chain: ChainRootReader | None = None,
+    chain: ChainView | None = None,
 ) -> VerificationReport:
-    """Make every check the inputs allow; never raise for a bad bundle, report it.
+    """Judge ``bundle`` against the verifier's ``trust`` root; never raise for a bad bundle.
+
+    Checks, each reported by name (passed, failed, or not checked with the reason):
 
     - ``record``: the record is a valid version-1 record;
     - ``leaf_hash``: SHA-256(0x00 ‖ JCS(record)) equals the bundle's leaf hash;
     - ``file``: the file's digests (when given) equal the record's content digests;
     - ``inclusion``: the inclusion proof leads from the leaf to the checkpoint's root;
-    - ``checkpoint_signature``: the checkpoint is signed by the log's key (the trusted one when
-      given, else the key in the bundle, whose hash must be the log id);
-    - ``anchor``: the contract's ``rootAt(tree_size)`` equals the checkpoint's root (when a chain
-      reader is given).
+    - ``log``: the checkpoint's ``log_id`` is a log the trust root pins;
+    - ``checkpoint_signature``: the checkpoint is signed by that pinned key (a key the bundle
+      carries is never trusted: a good signature by it is only *self-consistent*);
+    - ``signature:<party>/<key_id>``: each party signature, checked against a key whose
+      registration record the bundle proves in the same tree, before the record;
+    - ``anchor``: ``rootAt(tree_size)`` of the trusted contract equals the checkpoint's root;
+    - ``anchor_tx``: the anchoring transaction succeeded in a canonical block of the trusted chain,
+      emitted ``CheckpointAnchored(tree_size, root)`` from the trusted contract, and has the
+      confirmations the trust root requires.
+
+    ``chain`` is read access to the trusted chain; it is used only when its chain id and contract
+    are the ones the trust root names. The verdict's level is computed from the checks
+    (:class:`Level`).
     """
+    trust = trust or TrustRoot()
     checks: list[Check] = []
+    record = _check_record(bundle, checks)
+    leaf = _check_leaf(bundle, checks)
+    if file_digest is not None:
+        checks.append(_check_file(record, file_digest))
+    cp = bundle.checkpoint
+    root = bytes.fromhex(cp.root_hash)
+    checks.append(
+        _passes(
+            "inclusion",
+            f"leaf {bundle.leaf_index} is in the tree of {cp.tree_size} entries with root {cp.root_hash}",
+            lambda: merkle.verify_inclusion(
+                leaf,
+                bundle.leaf_index,
+                cp.tree_size,
+                [bytes.fromhex(p) for p in bundle.inclusion_proof],
+                root,
+            ),
+        )
+    )
+    pinned = trust.log(cp.log_id)
+    checks.extend(_check_log(bundle, trust, pinned))
+    if record is not None:
+        checks.extend(_check_signatures(bundle, record, root))
+    chains = trust.chains_for(cp.log_id) if pinned is not None or not trust.logs else ()
+    checks.extend(_check_anchor(bundle, chains, chain))
+    return VerificationReport.judge(checks, pinned)
 
-    def check(name: str, ok_detail: str, fn: Any) -> bool:
-        try:
-            fn()
-        except NotaryError as e:
-            checks.append(Check(name, False, str(e)))
-            return False
-        checks.append(Check(name, True, ok_detail))
-        return True
 
-    record = None
+def _passes(name: str, ok_detail: str, fn: Callable[[], object]) -> Check:
+    try:
+        fn()
+    except NotaryError as e:
+        return Check(name, False, str(e))
+    return Check(name, True, ok_detail)
+
+
+def _check_record(bundle: ProofBundle, checks: list[Check]) -> Record | None:
     try:
         record = parse_record(bundle.record)
-        checks.append(Check("record", True, "a valid version-1 record"))
     except NotaryError as e:
         checks.append(Check("record", False, str(e)))
+        return None
+    checks.append(Check("record", True, "a valid version-1 record"))
+    return record
 
+
+def _check_leaf(bundle: ProofBundle, checks: list[Check]) -> bytes:
     try:
         leaf = merkle.leaf_hash(canonical_json(bundle.record))
     except NotaryError as e:
-        leaf = b""
         checks.append(Check("leaf_hash", False, str(e)))
+        return b""
+    if leaf.hex() != bundle.leaf_hash:
+        detail = f"record hashes to {leaf.hex()}, bundle says {bundle.leaf_hash}"
+        checks.append(Check("leaf_hash", False, detail))
     else:
-        if leaf.hex() == bundle.leaf_hash:
-            checks.append(Check("leaf_hash", True, "SHA-256(0x00 ‖ JCS(record)) matches"))
-        else:
-            checks.append(
-                Check(
-                    "leaf_hash",
-                    False,
-                    f"record hashes to {leaf.hex()}, bundle says {bundle.leaf_hash}",
-                )
-            )
-
-    if file_digest is not None:
-        checks.append(_check_file(record, file_digest))
-
-    cp = bundle.checkpoint
-    check(
-        "inclusion",
-        f"leaf {bundle.leaf_index} is in the tree of {cp.tree_size} entries with root {cp.root_hash}",
-        lambda: merkle.verify_inclusion(
-            leaf or b"",
-            bundle.leaf_index,
-            cp.tree_size,
-            [bytes.fromhex(p) for p in bundle.inclusion_proof],
-            bytes.fromhex(cp.root_hash),
-        ),
-    )
-
-    def _signature() -> None:
-        key = trusted_log_key
-        if key is None:
-            if bundle.log_public_key is None:
-                raise MalformedProofError("no log key: the bundle carries none and none was given")
-            key = parse_public_key(bundle.log_public_key)
-        verify_checkpoint(cp, key)
-
-    check("checkpoint_signature", f"signed by log {cp.log_id[:16]}…", _signature)
-    checks.append(_check_anchor(bundle, chain))
-    return VerificationReport(tuple(checks))
+        checks.append(Check("leaf_hash", True, "SHA-256(0x00 ‖ JCS(record)) matches"))
+    return leaf
 
 
-def _check_file(record: Any, digest: ContentDigest) -> Check:
-    content = getattr(record, "content", None)
+def _check_file(record: Record | None, digest: ContentDigest) -> Check:
+    content = record.content if record is not None else None
     if content is None:
         return Check("file", False, "the record notarizes no file")
     if content.sha256 != digest.sha256:
@@ -253,19 +378,148 @@ def _check_file(record: Any, digest: ContentDigest) -> Check:
     return Check("file", True, "the file's digests match the record")
 
 
-def _check_anchor(bundle: ProofBundle, chain: ChainRootReader | None) -> Check:
+def _check_log(bundle: ProofBundle, trust: TrustRoot, pinned: TrustedLog | None) -> list[Check]:
     cp = bundle.checkpoint
-    if chain is None:
-        where = (
-            "no chain to read" if bundle.anchor is None else f"anchored in {bundle.anchor.tx_hash}"
+    if pinned is not None:
+        name = f" ({pinned.name})" if pinned.name else ""
+        return [
+            Check("log", True, f"log {cp.log_id}{name} is pinned by this verifier"),
+            _passes(
+                "checkpoint_signature",
+                "signed by the pinned key of log " + cp.log_id,
+                lambda: verify_checkpoint(cp, pinned.public_key),
+            ),
+        ]
+    if trust.logs:
+        theirs = ", ".join(trust.log_ids())
+        log = Check(
+            "log", False, f"not from this log: the bundle is from log {cp.log_id}, not {theirs}"
         )
-        return Check("anchor", None, f"not checked against the chain ({where})")
+    else:
+        log = Check("log", None, "no log key is pinned: pin one (--log-key, --trust)")
+    if bundle.log_public_key is None:
+        return [log, Check("checkpoint_signature", None, "no pinned key to check it with")]
     try:
-        root = chain.root_at(cp.tree_size)
+        verify_checkpoint(cp, parse_public_key(bundle.log_public_key))
     except NotaryError as e:
-        return Check("anchor", False, f"could not read the chain: {e}")
+        return [log, Check("checkpoint_signature", False, str(e))]
+    return [
+        log,
+        Check(
+            "checkpoint_signature",
+            None,
+            "signed by the key the bundle itself carries, which proves nothing: not a trust root",
+        ),
+    ]
+
+
+def _check_signatures(bundle: ProofBundle, record: Record, root: bytes) -> list[Check]:
+    """Each party signature against a key registration proved in the same tree, before the
+    record. Without such a proof a signature is reported as not checked, never as counted."""
+    keys: dict[tuple[str, str], tuple[int, bytes]] = {}
+    for proof in bundle.key_proofs or ():
+        found = _proved_key(proof, bundle, root)
+        if isinstance(found, Check):
+            return [found]
+        keys[(found[1].party, found[1].key_id)] = (found[0], found[1].public_key)
+    checks: list[Check] = []
+    for sig in record.signatures:
+        name = f"signature:{sig.party}/{sig.key_id}"
+        key = keys.get((sig.party, sig.key_id))
+        if key is None:
+            detail = "not checked: the bundle proves no registration of this key in the log"
+            checks.append(Check(name, None, detail))
+            continue
+        index, public_key = key
+        checks.append(
+            _passes(
+                name,
+                f"signed by {sig.party} with key {sig.key_id}, registered at leaf {index}",
+                partial(verify_record_signature, record, sig, public_key),
+            )
+        )
+    return checks
+
+
+def _proved_key(
+    proof: KeyProof, bundle: ProofBundle, root: bytes
+) -> tuple[int, RegisteredKey] | Check:
+    name = f"key_proof@{proof.leaf_index}"
+    try:
+        registration = registered_key(parse_record(proof.record))
+    except NotaryError as e:
+        return Check(name, False, f"the key registration record is invalid: {e}")
+    if registration is None:
+        return Check(name, False, "the record is not a key registration")
+    if proof.leaf_index >= bundle.leaf_index:
+        return Check(name, False, "the key was registered after the signed record")
+    try:
+        merkle.verify_inclusion(
+            merkle.leaf_hash(canonical_json(proof.record)),
+            proof.leaf_index,
+            bundle.checkpoint.tree_size,
+            [bytes.fromhex(p) for p in proof.inclusion_proof],
+            root,
+        )
+    except NotaryError as e:
+        return Check(name, False, f"the key registration is not in the tree: {e}")
+    return proof.leaf_index, registration
+
+
+def _check_anchor(
+    bundle: ProofBundle, chains: Sequence[TrustedChain], view: ChainView | None
+) -> list[Check]:
+    anchor = bundle.anchor
+    if not chains:
+        return [Check("anchor", None, "no chain is named by this verifier (--rpc-url, --trust)")]
+    if anchor is None:
+        return [Check("anchor", None, "the bundle names no anchor: not yet anchored")]
+    trusted = next((c for c in chains if c.names(anchor.chain_id, anchor.contract)), None)
+    if trusted is None:
+        theirs = "; ".join(c.describe() for c in chains)
+        where = f"chain {anchor.chain_id}, contract {anchor.contract.lower()}"
+        return [Check("anchor", False, f"anchored on {where}, which is not the trusted {theirs}")]
+    if view is None or not trusted.names(view.chain_id, view.contract_address):
+        return [Check("anchor", None, f"not checked: no connection to {trusted.describe()}")]
+    try:
+        return _read_anchor(bundle, anchor, trusted, view)
+    except NotaryError as e:
+        return [Check("anchor", None, f"could not read {trusted.describe()}: {e}")]
+
+
+def _read_anchor(
+    bundle: ProofBundle, anchor: Anchor, trusted: TrustedChain, view: ChainView
+) -> list[Check]:
+    cp = bundle.checkpoint
+    root = view.root_at(cp.tree_size)
     if root is None or root == bytes(32):
-        return Check("anchor", False, f"tree size {cp.tree_size} is not anchored on chain")
+        return [Check("anchor", False, f"tree size {cp.tree_size} is not anchored on chain")]
     if root.hex() != cp.root_hash:
-        return Check("anchor", False, f"the chain's root for size {cp.tree_size} is {root.hex()}")
-    return Check("anchor", True, f"rootAt({cp.tree_size}) on chain equals the checkpoint's root")
+        return [Check("anchor", False, f"the chain's root for size {cp.tree_size} is {root.hex()}")]
+    checks = [Check("anchor", True, f"rootAt({cp.tree_size}) of {trusted.describe()} is the root")]
+    tx = view.anchor_tx(anchor.tx_hash)
+    if tx is None:
+        return [*checks, Check("anchor_tx", False, f"no transaction {anchor.tx_hash} on chain")]
+    problem = None
+    if tx.status != 1:
+        problem = f"transaction {tx.tx_hash} reverted"
+    elif (tx.block_number, tx.block_hash) != (anchor.block_number, anchor.block_hash):
+        problem = (
+            f"the transaction is in block {tx.block_number} ({tx.block_hash}), the bundle says "
+            f"{anchor.block_number} ({anchor.block_hash})"
+        )
+    elif view.block_hash(tx.block_number) != tx.block_hash:
+        problem = f"block {tx.block_number} is no longer on the canonical chain"
+    elif (cp.tree_size, root) not in tx.anchored:
+        problem = (
+            f"transaction {tx.tx_hash} emitted no CheckpointAnchored({cp.tree_size}, root) "
+            "from the trusted contract"
+        )
+    if problem is not None:
+        return [*checks, Check("anchor_tx", False, problem)]
+    depth = view.block_number() - tx.block_number + 1
+    if depth < trusted.confirmations:
+        detail = f"{depth} of {trusted.confirmations} confirmations so far"
+        return [*checks, Check("anchor_tx", None, detail)]
+    detail = f"anchored in block {tx.block_number} ({tx.block_hash}), {depth} confirmations"
+    return [*checks, Check("anchor_tx", True, detail)]

@@ -46,6 +46,12 @@ class SignatureError(VerificationError):
     code = "invalid_signature"
 
 
+class TrustRootError(NotaryError, ValueError):
+    """A trust root (pinned key, trust file, named chain) is unusable: say which and why."""
+
+    code = "invalid_trust_root"
+
+
 class RecordError(NotaryError, ValueError):
     """A record (or another input document) is invalid. ``field`` names the offending field."""
 
@@ -54,6 +60,13 @@ class RecordError(NotaryError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         self.field = field
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class InvalidJSONError(RecordError):
+    """A document is not JSON, or is JSON Sunlight does not read: nested too deeply, a duplicate
+    key, a number too long or not finite, text that is not UTF-8 (docs/formats.md, "Reading JSON")."""
+
+    code = "invalid_json"
 
 
 class KeyMaterialError(NotaryError):
@@ -141,6 +154,13 @@ class AnchorError(NotaryError):
     """Anchoring a checkpoint on chain, or reading an anchor back, failed."""
 
     code = "anchor_error"
+
+
+class ContractNotFoundError(AnchorError):
+    """No contract is deployed at the address given for EvidenceAnchor on the chain read: a typo, an
+    account's address, or a contract deployed on another chain."""
+
+    code = "contract_not_found"
 
 
 class ChainUnavailableError(AnchorError, ConnectionError):

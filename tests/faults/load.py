@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from notary.bundle import parse_bundle, verify_bundle
+from notary.bundle import Level, parse_bundle, verify_bundle
+from notary.trust import TrustedChain, TrustRoot
 from tests.support.server import submit
 
 
@@ -136,18 +137,36 @@ def _code(r: httpx.Response) -> str:
 
 
 class CachedRoots:
-    """A ``ChainRootReader`` that asks the chain once per tree size."""
+    """A ``ChainView`` that asks the chain once per tree size and per transaction."""
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
         self._roots: dict[int, bytes | None] = {}
         self._lock = threading.Lock()
 
+        self.chain_id = reader.chain_id
+        self.contract_address = reader.contract_address
+        self._txs: dict[str, Any] = {}
+
     def root_at(self, tree_size: int) -> bytes | None:
         with self._lock:
             if tree_size not in self._roots:
                 self._roots[tree_size] = self._reader.root_at(tree_size)
             return self._roots[tree_size]
+
+    def anchor_tx(self, tx_hash: str) -> Any:
+        with self._lock:
+            if tx_hash not in self._txs:
+                self._txs[tx_hash] = self._reader.anchor_tx(tx_hash)
+            return self._txs[tx_hash]
+
+    def block_hash(self, number: int) -> str | None:
+        with self._lock:
+            return self._reader.block_hash(number)
+
+    def block_number(self) -> int:
+        with self._lock:
+            return self._reader.block_number()
 
 
 def check_stored(url: str, token: str, acked: list[Ack], workers: int = 8) -> list[str]:
@@ -172,7 +191,10 @@ def check_stored(url: str, token: str, acked: list[Ack], workers: int = 8) -> li
 
 def check_proved(url: str, token: str, acked: list[Ack], chain: Any, workers: int = 8) -> list[str]:
     """Every acknowledged record has a proof bundle (200) that verifies, the anchor checked against
-    ``chain`` (a ``ChainRootReader``). Returns the problems."""
+    ``chain`` (a ``ChainView``), which is the trust root. Returns the problems."""
+    trust = TrustRoot(
+        chains=(TrustedChain(chain_id=chain.chain_id, contract=chain.contract_address),)
+    )
 
     def one(client: httpx.Client, ack: Ack) -> str | None:
         r = client.get(f"/v1/records/{ack.id}/proof")
@@ -181,8 +203,8 @@ def check_proved(url: str, token: str, acked: list[Ack], chain: Any, workers: in
         bundle = parse_bundle(r.json())
         if bundle.leaf_index != ack.leaf_index or bundle.leaf_hash != ack.leaf_hash:
             return f"{ack.id}: the bundle names another leaf"
-        report = verify_bundle(bundle, chain=chain)
-        if not report.verified or not any(c.name == "anchor" and c.passed for c in report.checks):
+        report = verify_bundle(bundle, trust=trust, chain=chain)
+        if report.level is not Level.ANCHORED:
             return f"{ack.id}: bundle does not verify: {[c.to_json() for c in report.checks]}"
         return None
 

@@ -32,8 +32,11 @@ if str(ROOT) not in sys.path:
 from tests.fuzz.json_paths import paths, replaced, value_at  # noqa: E402 - after sys.path
 
 with atheris.instrument_imports(include=["notary"]):
-    from notary.bundle import parse_bundle, verify_bundle
+    from notary.bundle import AnchorTx, parse_bundle, verify_bundle
     from notary.errors import MalformedProofError
+    from notary.trust import TrustedChain, TrustRoot
+
+_CHAIN = TrustedChain(chain_id=1337, contract="0x" + "ab" * 20)
 
 
 class _Chain:
@@ -42,8 +45,21 @@ class _Chain:
     def __init__(self, root: bytes | None) -> None:
         self.root = root
 
+    chain_id = _CHAIN.chain_id
+    contract_address = _CHAIN.contract
+
     def root_at(self, tree_size: int) -> bytes | None:
         return self.root
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        root = self.root or b""
+        return AnchorTx(tx_hash, 1, len(root), "0x" + root.hex(), ((len(root), root),))
+
+    def block_hash(self, number: int) -> str | None:
+        return "0x" + (self.root or b"").hex()
+
+    def block_number(self) -> int:
+        return 40
 
 
 def test_one_input(data: bytes) -> None:
@@ -52,8 +68,9 @@ def test_one_input(data: bytes) -> None:
     except MalformedProofError:
         return
     verify_bundle(bundle)
-    verify_bundle(bundle, chain=_Chain(data[-32:] if len(data) >= 32 else None))
-    verify_bundle(bundle, trusted_log_key=data[:32])
+    if len(data) >= 32:
+        trust = TrustRoot.pin(data[:32], chain=_CHAIN)
+        verify_bundle(bundle, trust=trust, chain=_Chain(data[-32:]))
 
 
 def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:

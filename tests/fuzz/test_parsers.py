@@ -24,13 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from notary.bundle import make_bundle, parse_bundle, verify_bundle
+from notary.bundle import AnchorTx, make_bundle, parse_bundle, verify_bundle
 from notary.cid import CODEC_DAG_PB, CODEC_RAW, encode_cid, parse_cid
 from notary.digests import ContentDigest
 from notary.errors import InvalidCidError, MalformedProofError, RecordError, VerificationError
 from notary.merkle import MerkleTree
 from notary.records import Content, Record, parse_record
 from notary.signing import Checkpoint, NotaryKey, Receipt, verify_checkpoint, verify_receipt
+from notary.trust import TrustedChain, TrustRoot
 from tests.fuzz.json_paths import deleted, paths, replaced
 
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
@@ -112,6 +113,45 @@ def _tree(n: int = 5) -> tuple[MerkleTree, list[bytes], Checkpoint]:
 
 
 TREE, ENTRIES, CHECKPOINT = _tree()
+FUZZ_CHAIN = TrustedChain(chain_id=1337, contract="0x" + "ab" * 20)
+TRUST = TrustRoot.pin(KEY.public_key, chain=FUZZ_CHAIN)
+
+
+class FuzzedChain:
+    """A chain view whose every answer the fuzzer draws: absent, garbage, or plausible."""
+
+    chain_id = 1337
+    contract_address = "0x" + "ab" * 20
+
+    def __init__(self, draw: Any) -> None:
+        self.draw = draw
+
+    def root_at(self, tree_size: int) -> bytes | None:
+        return self.draw(st.one_of(st.none(), st.binary(min_size=0, max_size=40)))
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        events = st.lists(st.tuples(st.integers(0, 10), st.binary(max_size=33)), max_size=2)
+        return self.draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    AnchorTx,
+                    st.just(tx_hash),
+                    st.integers(0, 1),
+                    st.integers(0, 9),
+                    st.sampled_from(["0x" + "ef" * 32, "0x00"]),
+                    events.map(tuple),
+                ),
+            )
+        )
+
+    def block_hash(self, number: int) -> str | None:
+        return self.draw(st.sampled_from([None, "0x" + "ef" * 32]))
+
+    def block_number(self) -> int:
+        return int(self.draw(st.integers(0, 20)))
+
+
 GOOD_BUNDLE = make_bundle(
     entry=ENTRIES[3],
     leaf_index=3,
@@ -203,15 +243,13 @@ def test_bundles_parse_or_raise_malformed_proof_and_verify_never_raises(
         size=data.draw(st.integers(0, 2**40)),
     )
 
-    class Chain:
-        def root_at(self, tree_size: int) -> bytes | None:
-            return data.draw(st.one_of(st.none(), st.binary(min_size=0, max_size=40)))
-
     report = verify_bundle(
         bundle,
         file_digest=data.draw(st.one_of(st.none(), st.just(digest))),
-        trusted_log_key=data.draw(st.one_of(st.none(), st.binary(max_size=40))),
-        chain=data.draw(st.one_of(st.none(), st.just(Chain()))),
+        trust=data.draw(
+            st.sampled_from([None, TRUST, TrustRoot.pin(b"\x01" * 32, chain=FUZZ_CHAIN)])
+        ),
+        chain=data.draw(st.one_of(st.none(), st.just(FuzzedChain(data.draw)))),
     )
     assert isinstance(report.verified, bool)
     if report.verified:  # only an unchanged record, leaf and proof can verify

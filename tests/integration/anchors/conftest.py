@@ -15,15 +15,7 @@ from web3 import Web3
 
 from anchors.chain import Web3Chain, connect_rpc, deploy_contract
 from anchors.embedded import EmbeddedChain
-from tests.conftest import require
 from tests.integration.anchors import nodes
-
-
-@pytest.fixture(scope="session")
-def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[nodes.Node]:
-    require(nodes.anvil_available(), f"anvil ({nodes.ANVIL}; run `npm ci`)")
-    with nodes.running(nodes.anvil(tmp_path_factory.mktemp("anvil"))) as node:
-        yield node
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -103,6 +104,14 @@ def test_sunlight_verify_against_anvil_checks_root_at(anvil_chain, tmp_path: Pat
         assert anchorer.run_once() is not None
     store = AnchorStore(notary.log.engine)
     reader = anvil_chain.backend
+    trust = [
+        "--log-key",
+        base64.b64encode(notary.key.public_key).decode(),
+        "--rpc-url",
+        anvil_chain.node.url,
+        "--contract",
+        reader.contract_address,
+    ]
     for leaf_index in (0, 2500, 6789, 9999):
         anchor = store.covering(leaf_index)
         assert anchor is not None
@@ -113,19 +122,17 @@ def test_sunlight_verify_against_anvil_checks_root_at(anvil_chain, tmp_path: Pat
         ).to_json()
         path = tmp_path / f"{leaf_index}.json"
         path.write_text(json.dumps(bundle))
-        done = runner.invoke(
-            sunlight, ["verify", str(path), "--rpc-url", anvil_chain.node.url, "--json"]
-        )
+        done = runner.invoke(sunlight, ["verify", str(path), *trust, "--json"])
         assert done.exit_code == 0, done.output
-        checks = {c["check"]: c["passed"] for c in json.loads(done.output)["checks"]}
-        assert checks["anchor"] is True and checks["inclusion"] is True
+        report = json.loads(done.output)
+        assert report["level"] == "anchored", report
+        checks = {c["check"]: c["passed"] for c in report["checks"]}
+        assert checks["anchor"] is checks["anchor_tx"] is checks["inclusion"] is True
 
         proof = bundle["inclusion_proof"]
         proof[0] = ("0" if proof[0][0] != "0" else "1") + proof[0][1:]
         path.write_text(json.dumps(bundle))
-        done = runner.invoke(
-            sunlight, ["verify", str(path), "--rpc-url", anvil_chain.node.url, "--json"]
-        )
+        done = runner.invoke(sunlight, ["verify", str(path), *trust, "--json"])
         assert done.exit_code == 1, done.output
         failed = {c["check"] for c in json.loads(done.output)["checks"] if c["passed"] is False}
         assert failed == {"inclusion"}
@@ -136,3 +143,41 @@ def test_sunlight_verify_against_anvil_checks_root_at(anvil_chain, tmp_path: Pat
             [bytes.fromhex(p) for p in proof],
         )
     notary.close()
+
+
+def test_a_contract_address_without_a_contract_is_a_one_line_error(
+    anvil_chain, tmp_path: Path
+) -> None:
+    """`--contract` naming an address with no code (a typo, an account, another chain's contract):
+    a clear error that says so, not a traceback from decoding an empty eth_call answer."""
+    from eth_account import Account
+
+    from anchors.store import AnchorStore
+    from tests.integration.anchors.helpers import make_anchorer
+    from tests.support.server import cli
+
+    notary = make_notary(tmp_path / "data")
+    anchorer = make_anchorer(notary, anvil_chain.backend)
+    (rid,) = add_records(notary, 1)
+    assert anchorer.run_once() is not None
+    anchor = AnchorStore(notary.log.engine).covering(0)
+    assert anchor is not None
+    bundle = notary.bundle(
+        rid, checkpoint=notary.log.checkpoint(anchor.tree_size), anchor=anchor.bundle_anchor()
+    )
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle.to_json()))
+    notary.close()
+
+    nothing = Account.create().address  # an account: no code there
+    url = anvil_chain.node.url
+    for args in (
+        ["verify", str(path), "--rpc-url", url, "--contract", nothing],
+        ["contract", "status", "--rpc-url", url, "--contract", nothing],
+    ):
+        done = cli(*args, data_dir=tmp_path / "cli")
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr + done.stdout, done.stderr
+        message = " ".join(done.stderr.split())
+        assert f"no contract at {nothing} on chain 31337" in message, done.stderr
+        assert "--contract" in message, done.stderr
