@@ -1,9 +1,11 @@
 """HTTP plumbing around the routes: request ids, structured logs, size limits, rate limits,
-security headers and Prometheus metrics. Pure ASGI middleware, so streaming bodies stay streams."""
+security headers, Prometheus metrics and strictly read JSON bodies. Pure ASGI middleware, so
+streaming bodies stay streams."""
 
 from __future__ import annotations
 
 import contextvars
+import email.message
 import json
 import logging
 import threading
@@ -13,6 +15,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from notary import jsonin
+from notary.errors import InvalidJSONError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -227,6 +232,71 @@ class HttpMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+class JsonBodyCheck:
+    """Reads every body a route would parse as JSON with :func:`notary.jsonin.loads` first, and
+    answers 400 ``invalid_json`` when it refuses it: FastAPI parses a pydantic body with plain
+    ``json.loads``, which recurses once per nesting level and keeps the last of duplicate keys.
+
+    Only such bodies are buffered (at most ``max_bytes``, else 413); multipart uploads and other
+    bodies pass through as streams."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _declares_json(scope):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left: let the route see it
+                await self.app(scope, _replaying(message, receive), send)
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                detail = f"JSON body over {self.max_bytes} bytes"
+                await _respond(send, *_error(413, "too_large", detail))
+                return
+            if not message.get("more_body", False):
+                break
+        if body:
+            try:
+                jsonin.loads(bytes(body), what="request body")
+            except InvalidJSONError as e:
+                await _respond(send, *_error(400, e.code, str(e)))
+                return
+        whole = {"type": "http.request", "body": bytes(body), "more_body": False}
+        await self.app(scope, _replaying(whole, receive), send)
+
+
+def _declares_json(scope: Scope) -> bool:
+    """True when FastAPI could parse the body as JSON: no (or an empty) content type, as older
+    FastAPI does, or ``application/json`` or ``application/*+json``, read the way FastAPI reads
+    it. Any of several Content-Type headers counts: FastAPI reads the first, others the last."""
+    values = [v for k, v in scope.get("headers") or [] if k == b"content-type" and v]
+    return not values or any(_is_json_type(v.decode("latin-1")) for v in values)
+
+
+def _is_json_type(content_type: str) -> bool:
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def _replaying(first: Message, receive: Receive) -> Receive:
+    pending = [first]
+
+    async def wrapped() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return wrapped
 
 
 class BodyTooLarge(Exception):
