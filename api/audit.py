@@ -1,8 +1,9 @@
 """Tamper detection: recompute every leaf and the whole tree from the stored entries.
 
 Nothing stored is trusted: each entry is re-parsed and re-hashed, indices must run 0..n-1 without a
-gap, each project's ``prev`` chain must link, and every stored subtree hash, the log state and every
-signed checkpoint must equal what the entries give. Each finding names the row it concerns.
+gap, each project's ``prev`` chain must link, every column derived from an entry must say what the
+entry says, and every project head, stored subtree hash, the log state and every signed checkpoint
+must equal what the entries give. Each finding names the row (and column) it concerns.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from api.log_store import LogStore
+from api.log_store import DERIVED_COLUMNS, LogStore, derived_columns
 from notary import merkle
 from notary.errors import NotaryError
-from notary.records import canonical_json, parse_record
+from notary.keys import revoked_key
+from notary.records import Record, canonical_json, parse_record
 from notary.signing import verify_checkpoint
 
 
@@ -45,21 +47,28 @@ def audit_log(
     progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
     report = AuditReport()
-    tree = _audit_entries(log, report, progress)
+    tree, heads = _audit_entries(log, report, progress)
+    _audit_project_heads(log, heads, report)
     _audit_state_and_nodes(log, tree, report)
     _audit_checkpoints(log, tree, report, public_key)
     return report
 
 
+#: A project's head: the leaf index and hash of its last record, and how many records it has.
+_Head = tuple[int, bytes, int]
+
+
 def _audit_entries(
     log: LogStore, report: AuditReport, progress: Callable[[int], None] | None
-) -> merkle.MerkleTree:
-    """Re-hash and re-parse every entry; return the tree the entries give."""
+) -> tuple[merkle.MerkleTree, dict[str, _Head]]:
+    """Re-hash and re-parse every entry and check its row's derived columns; return the tree and
+    the project heads the entries give."""
     found = report.findings.append
     tree = merkle.MerkleTree()
-    heads: dict[str, str] = {}
+    heads: dict[str, _Head] = {}
+    keys = _KeyHistory()
     expected = 0
-    for stored in log.iter_entries():
+    for stored, columns in log.iter_with_columns():
         report.entries += 1
         where = f"entry {stored.index} (record {stored.record_id})"
         if stored.index != expected:
@@ -81,14 +90,22 @@ def _audit_entries(
             record = parse_record(stored.entry)
             if canonical_json(record.to_json()) != stored.entry:
                 found(Finding(where, "entry is not the canonical encoding of its record"))
+            for name, have, want in zip(
+                DERIVED_COLUMNS, columns, derived_columns(record), strict=True
+            ):
+                if have != want:
+                    found(Finding(where, f"column {name} is {have!r}, the entry gives {want!r}"))
+            for problem in keys.follow(stored.index, record):
+                found(Finding(where, problem))
             if record.project:
-                if record.prev != heads.get(record.project):
+                head = heads.get(record.project)
+                if record.prev != (head[1].hex() if head else None):
                     found(
                         Finding(
                             where, f"prev {record.prev} breaks project {record.project}'s chain"
                         )
                     )
-                heads[record.project] = leaf.hex()
+                heads[record.project] = (stored.index, leaf, head[2] + 1 if head else 1)
         except NotaryError as e:
             found(Finding(where, f"entry is not a valid record: {e}"))
         while tree.size < stored.index:  # keep positions aligned across a gap
@@ -97,7 +114,48 @@ def _audit_entries(
             tree.append_leaf_hash(leaf)
         if progress and report.entries % 10000 == 0:
             progress(report.entries)
-    return tree
+    return tree, heads
+
+
+class _KeyHistory:
+    """Key revocations as the log tells them (notary/keys.py): a record signed with a key revoked
+    before it is a finding (an offline verifier cannot see a revocation; the audit can)."""
+
+    def __init__(self) -> None:
+        self.revoked: dict[tuple[str, str], int] = {}
+
+    def follow(self, index: int, record: Record) -> list[str]:
+        revocation = revoked_key(record)
+        if revocation is not None:
+            self.revoked.setdefault(revocation, index)
+        problems = []
+        for sig in record.signatures:
+            pair = (sig.party, sig.key_id)
+            if pair in self.revoked:
+                problems.append(
+                    f"signed by {sig.party} with key {sig.key_id}, revoked at leaf "
+                    f"{self.revoked[pair]} before this record"
+                )
+        return problems
+
+
+def _audit_project_heads(log: LogStore, heads: dict[str, _Head], report: AuditReport) -> None:
+    """Each project's stored head, which the next record's ``prev`` is taken from, must be its
+    last record."""
+    stored = log.project_heads()
+    for project in sorted(stored.keys() | heads.keys()):
+        have, want = stored.get(project), heads.get(project)
+        if have != want:
+            report.findings.append(
+                Finding(f"project head {project}", f"{_head(have)}, the entries give {_head(want)}")
+            )
+
+
+def _head(head: _Head | None) -> str:
+    if head is None:
+        return "none"
+    index, leaf, count = head
+    return f"leaf {index} ({leaf.hex()}) after {count} records"
 
 
 def _audit_state_and_nodes(log: LogStore, tree: merkle.MerkleTree, report: AuditReport) -> None:

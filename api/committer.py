@@ -25,7 +25,6 @@ from notary.records import Record
 @dataclass(slots=True)
 class _Waiting:
     record: Record
-    public: bool
     blob: bool
     done: asyncio.Future[Accepted]
 
@@ -37,10 +36,10 @@ class Committer:
         self._waiting: list[_Waiting] = []
         self._running: asyncio.Task[None] | None = None
 
-    async def accept(self, record: Record, *, public: bool, blob: bool) -> Accepted:
+    async def accept(self, record: Record, *, blob: bool) -> Accepted:
         """Append ``record``; return once it (and its blob, when ``blob``) is durable."""
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(record, public, blob, loop.create_future())
+        waiting = _Waiting(record, blob, loop.create_future())
         self._waiting.append(waiting)
         if self._running is None:
             self._running = loop.create_task(self._run())
@@ -69,4 +68,4 @@ class Committer:
     def _commit(self, group: list[_Waiting]) -> list[Accepted | NotaryError]:
         if any(w.blob for w in group):
             self._blobs.sync()
-        return self._notary.accept_each([(w.record, w.public) for w in group])
+        return self._notary.accept_each([w.record for w in group])

@@ -135,6 +135,9 @@ party_keys = Table(
     Column("public_key", LargeBinary(64), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("revoked_at", String(40), nullable=True),
+    #: The leaf index of the key's ``key_registration`` record (notary/keys.py); null for keys
+    #: registered before key transparency.
+    Column("registration_leaf", BigInteger, nullable=True),
 )
 
 

@@ -12,6 +12,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
@@ -20,11 +21,11 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from api import db
 from api.migrate import upgrade
 from notary import merkle
-from notary.errors import LogError, NotaryError, NotFoundError, StorageFullError
+from notary.errors import LogError, NotaryError, NotFoundError, RecordError, StorageFullError
 from notary.records import Record, parse_record
 from notary.signing import Checkpoint, NotaryKey
 
-__all__ = ["AppendedEntry", "LogStore", "StoredEntry"]
+__all__ = ["DERIVED_COLUMNS", "AppendedEntry", "LogStore", "StoredEntry", "derived_columns"]
 
 _HASH = merkle.HASH_SIZE
 
@@ -37,17 +38,50 @@ class AppendedEntry:
     record: Record
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoredEntry:
     index: int
     record_id: str
     leaf_hash: bytes
     entry: bytes
-    public: bool = True
+    #: The row's ``public`` column: an index that anyone with the database could flip.
+    public_column: bool = True
 
-    @property
+    @cached_property
     def record(self) -> Record:
         return parse_record(self.entry)
+
+    @property
+    def public(self) -> bool:
+        """Whether anyone may read the record: only when its entry, which is in the log, says so
+        (and its row agrees: a record stored private before entries said so stays private)."""
+        return self.record.public and self.public_column
+
+
+#: The columns of ``entries`` derived from the entry: indices for queries, checked by the audit.
+DERIVED_COLUMNS = (
+    "project",
+    "kind",
+    "content_sha256",
+    "content_cid",
+    "received_at",
+    "public",
+    "submitter",
+)
+
+
+def derived_columns(record: Record) -> tuple[Any, ...]:
+    """The values of :data:`DERIVED_COLUMNS` for ``record``, in that order."""
+    content = record.content
+    return (
+        record.project,
+        record.kind,
+        content.sha256 if content else None,
+        content.cid if content else None,
+        record.received_at,
+        record.public,
+        record.submitter,
+    )
 
 
 def _split_frontier(blob: bytes) -> list[bytes]:
@@ -113,8 +147,8 @@ def _db_errors_iter(fn: Callable[_P, Iterator[_T]]) -> Callable[_P, Iterator[_T]
 GROUP_COMMIT_MAX = 1000
 
 
-#: What the locked append takes per record: id, record, its encoding if already known, public.
-_Item = tuple[str, Record, bytes | None, bool]
+#: What the locked append takes per record: id, record, its encoding if already known.
+_Item = tuple[str, Record, bytes | None]
 
 
 class _Pending:
@@ -127,6 +161,9 @@ class _Pending:
         self.done = False
 
 
+_ENTRY = (db.entries.c.idx, db.entries.c.record_id, db.entries.c.leaf_hash, db.entries.c.entry)
+#: What a :class:`StoredEntry` is read from.
+_ENTRY_COLUMNS = (*_ENTRY, db.entries.c.public)
 _LEAVES_BY_INDEX = select(db.entries.c.idx, db.entries.c.leaf_hash).where(
     db.entries.c.idx.in_(bindparam("idx", expanding=True))
 )
@@ -144,11 +181,9 @@ class LogStore:
         # Driver-level executemany: SQLAlchemy's per-row parameter handling costs more than SQLite.
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         # Constant text with bound parameters: no value is ever formatted into the SQL.
-        columns = (
-            "idx, record_id, leaf_hash, entry, project, kind, content_sha256, content_cid, "
-            "received_at, public, submitter"
-        )
-        self._insert_entries = f"INSERT INTO entries ({columns}) VALUES ({', '.join([mark] * 11)})"  # noqa: S608
+        columns = ("idx", "record_id", "leaf_hash", "entry", *DERIVED_COLUMNS)
+        marks = ", ".join([mark] * len(columns))
+        self._insert_entries = f"INSERT INTO entries ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
         self._insert_nodes = f"INSERT INTO nodes (key, hash) VALUES ({mark}, {mark})"  # noqa: S608
         self._group = threading.Condition()
         self._queue: list[_Pending] = []
@@ -167,7 +202,7 @@ class LogStore:
 
     # --- appending ------------------------------------------------------------------------------
 
-    def append(self, record_id: str, record: Record, *, public: bool = True) -> AppendedEntry:
+    def append(self, record_id: str, record: Record) -> AppendedEntry:
         """Append one record; return once it is committed.
 
         Group commit: records appended by concurrent threads while a commit is under way are
@@ -175,9 +210,7 @@ class LogStore:
         returns only after its own record is durable, and a record that fails (a stale ``prev``)
         fails alone.
         """
-        pending = _Pending(
-            (record_id, record, None if record.project else record.canonical(), public)
-        )
+        pending = _Pending((record_id, record, None if record.project else record.canonical()))
         with self._group:
             self._queue.append(pending)
             while not pending.done:
@@ -212,10 +245,8 @@ class LogStore:
                 p.result = outcome
             p.done = True
 
-    def append_each(
-        self, items: Sequence[tuple[str, Record, bytes | None, bool]]
-    ) -> list[AppendedEntry | NotaryError]:
-        """Append independent records ``(record_id, record, entry, public)`` in one transaction
+    def append_each(self, items: Sequence[_Item]) -> list[AppendedEntry | NotaryError]:
+        """Append independent records ``(record_id, record, entry)`` in one transaction
         when they all succeed; a record that fails (a stale ``prev``) fails alone, its error in
         its place. ``entry`` is as for :meth:`append_prepared`."""
         try:
@@ -231,9 +262,7 @@ class LogStore:
                 outcomes.append(one)
         return outcomes
 
-    def append_many(
-        self, items: Sequence[tuple[str, Record]], *, public: bool = True
-    ) -> list[AppendedEntry]:
+    def append_many(self, items: Sequence[tuple[str, Record]]) -> list[AppendedEntry]:
         """Append records in one transaction, in order; return them as stored.
 
         A project record's ``prev`` is set here, under the log lock, to the leaf hash of the
@@ -241,19 +270,15 @@ class LogStore:
         head (an offline client's optimistic check); otherwise nothing is appended.
         """
         # Standalone records do not depend on the log's state: encode them before taking the lock.
-        return self._append(
-            [(i, r, None if r.project else r.canonical(), public) for i, r in items]
-        )
+        return self._append([(i, r, None if r.project else r.canonical()) for i, r in items])
 
-    def append_prepared(
-        self, items: Sequence[tuple[str, Record, bytes | None]], *, public: bool = True
-    ) -> list[AppendedEntry]:
+    def append_prepared(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         """:meth:`append_many` for records already encoded: ``(record_id, record, entry)``.
 
         ``entry`` must be ``record.canonical()`` for standalone records and None for project
         records (their ``prev``, hence their encoding, is only known under the lock).
         """
-        return self._append([(i, r, e, public) for i, r, e in items])
+        return self._append(items)
 
     def _append(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         if not items:
@@ -270,11 +295,11 @@ class LogStore:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
         with db.write(self.engine) as conn:
             size, frontier = self._lock_state(conn)
-            heads = self._heads(conn, {r.project for _, r, _, _ in items if r.project})
+            heads = self._heads(conn, {r.project for _, r, _ in items if r.project})
             existing = set(heads)
             entry_rows, node_rows, appended = [], [], []
             index = size
-            for record_id, submitted, encoded, public in items:
+            for record_id, submitted, encoded in items:
                 project, record, entry = submitted.project, submitted, encoded
                 if project:
                     record = _chain(submitted, heads.get(project))
@@ -286,22 +311,7 @@ class LogStore:
                 # Level-0 hashes live in entries.leaf_hash; nodes keeps levels >= 1.
                 for (level, idx), h in frontier_append(frontier, index, leaf)[1:]:
                     node_rows.append((node_key(level, idx), h))
-                content = record.content
-                entry_rows.append(
-                    (
-                        index,
-                        record_id,
-                        leaf,
-                        entry,
-                        project,
-                        record.kind,
-                        content.sha256 if content else None,
-                        content.cid if content else None,
-                        record.received_at,
-                        public,
-                        record.submitter,
-                    )
-                )
+                entry_rows.append((index, record_id, leaf, entry, *derived_columns(record)))
                 appended.append(AppendedEntry(index, record_id, leaf, record))
                 index += 1
             conn.exec_driver_sql(self._insert_entries, entry_rows)
@@ -382,11 +392,8 @@ class LogStore:
 
     @_db_errors
     def _one(self, where: object, what: str) -> StoredEntry:
-        e = db.entries.c
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(e.idx, e.record_id, e.leaf_hash, e.entry, e.public).where(where)  # type: ignore[arg-type]
-            ).first()
+            row = conn.execute(select(*_ENTRY_COLUMNS).where(where)).first()  # type: ignore[arg-type]
         if row is None:
             raise NotFoundError(f"no record {what}")
         return _stored(row)
@@ -399,34 +406,48 @@ class LogStore:
 
     @_db_errors
     def find_by_content(self, sha256_hex: str, limit: int = 100) -> list[StoredEntry]:
+        """The records whose entry notarizes a file with this SHA-256, in index order. The
+        ``content_sha256`` column only finds candidates: each one's entry must say so itself."""
         e = db.entries.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(e.idx, e.record_id, e.leaf_hash, e.entry, e.public)
+                select(*_ENTRY_COLUMNS)
                 .where(e.content_sha256 == sha256_hex)
                 .order_by(e.idx)
                 .limit(limit)
             ).all()
-        return [_stored(r) for r in rows]
+        return [s for s in map(_stored, rows) if _notarizes(s, sha256_hex)]
 
-    @_db_errors_iter
     def iter_entries(self, batch: int = 5000) -> Iterator[StoredEntry]:
         """Every stored entry in index order, read in batches (constant memory)."""
+        return (_stored(r) for r in self._rows(_ENTRY_COLUMNS, batch))
+
+    def iter_with_columns(self, batch: int = 5000) -> Iterator[tuple[StoredEntry, tuple[Any, ...]]]:
+        """:meth:`iter_entries` with each row's :data:`DERIVED_COLUMNS` as stored (for the audit)."""
+        columns = (*_ENTRY, *(db.entries.c[name] for name in DERIVED_COLUMNS))  # with public
+        return ((_stored(r), tuple(r[len(_ENTRY) :])) for r in self._rows(columns, batch))
+
+    @_db_errors_iter
+    def _rows(self, columns: Sequence[Any], batch: int) -> Iterator[Any]:
         e = db.entries.c
         after = -1
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    select(e.idx, e.record_id, e.leaf_hash, e.entry, e.public)
-                    .where(e.idx > after)
-                    .order_by(e.idx)
-                    .limit(batch)
+                    select(*columns).where(e.idx > after).order_by(e.idx).limit(batch)
                 ).all()
             if not rows:
                 return
-            for r in rows:
-                yield _stored(r)
+            yield from rows
             after = int(rows[-1].idx)
+
+    @_db_errors
+    def project_heads(self) -> dict[str, tuple[int, bytes, int]]:
+        """Every stored project head: ``project → (leaf index, leaf hash, record count)``."""
+        h = db.project_heads.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(h.project, h.leaf_index, h.leaf_hash, h.count)).all()
+        return {p: (int(i), bytes(leaf), int(n)) for p, i, leaf, n in rows}
 
     @_db_errors_iter
     def iter_nodes(self, batch: int = 20000) -> Iterator[tuple[int, int, bytes]]:
@@ -510,6 +531,14 @@ def _stored(row: Any) -> StoredEntry:
     return StoredEntry(
         int(row.idx), row.record_id, bytes(row.leaf_hash), bytes(row.entry), bool(row.public)
     )
+
+
+def _notarizes(stored: StoredEntry, sha256_hex: str) -> bool:
+    try:
+        content = stored.record.content
+    except RecordError:  # not a valid record (`sunlight audit` names it): it notarizes nothing
+        return False
+    return content is not None and content.sha256 == sha256_hex
 
 
 def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import secrets
 import time
@@ -14,7 +15,7 @@ from typing import Any
 from api.keystore import load_notary_key
 from api.log_store import AppendedEntry, LogStore
 from api.settings import Settings
-from notary.bundle import Anchor, ProofBundle, make_bundle
+from notary.bundle import Anchor, KeyProof, ProofBundle, make_bundle
 from notary.digests import digest_stream
 from notary.errors import NotaryError, NotFoundError
 from notary.records import Content, Record
@@ -80,17 +81,14 @@ class Notary:
     def submit(self, draft: dict[str, Any]) -> Accepted:
         return self.submit_many([draft])[0]
 
-    def accept(self, record: Record, public: bool = True) -> Accepted:
+    def accept(self, record: Record) -> Accepted:
         """Append one validated record (group commit with concurrent callers); sign its receipt."""
-        return self._receipted(self.log.append(self._new_id(), record, public=public))
+        return self._receipted(self.log.append(self._new_id(), record))
 
-    def accept_each(self, records: Sequence[tuple[Record, bool]]) -> list[Accepted | NotaryError]:
-        """Append validated records ``(record, public)`` in one transaction and sign their receipts;
-        a record that fails (a stale ``prev``) fails alone, its error in its place."""
-        items = [
-            (self._new_id(), r, None if r.project else r.canonical(), public)
-            for r, public in records
-        ]
+    def accept_each(self, records: Sequence[Record]) -> list[Accepted | NotaryError]:
+        """Append validated records in one transaction and sign their receipts; a record that
+        fails (a stale ``prev``) fails alone, its error in its place."""
+        items = [(self._new_id(), r, None if r.project else r.canonical()) for r in records]
         return [
             a if isinstance(a, NotaryError) else self._receipted(a)
             for a in self.log.append_each(items)
@@ -121,9 +119,15 @@ class Notary:
         return self.log.publish_checkpoint(self.key, self.clock())
 
     def bundle(
-        self, record_id: str, *, checkpoint: Checkpoint | None = None, anchor: Anchor | None = None
+        self,
+        record_id: str,
+        *,
+        checkpoint: Checkpoint | None = None,
+        anchor: Anchor | None = None,
+        key_leaves: Sequence[int] = (),
     ) -> ProofBundle:
-        """A proof bundle for a record against ``checkpoint`` (default: the latest one)."""
+        """A proof bundle for a record against ``checkpoint`` (default: the latest one), with
+        inclusion proofs of the key registrations at ``key_leaves`` that precede it."""
         stored = self.log.get(record_id)
         cp = checkpoint or self.log.checkpoint()
         if cp.tree_size <= stored.index:
@@ -137,4 +141,13 @@ class Notary:
             inclusion_proof=self.log.inclusion_proof(stored.index, cp.tree_size),
             anchor=anchor,
             log_public_key=self.key.public_key,
+            key_proofs=[
+                KeyProof(
+                    record=json.loads(self.log.get_by_index(leaf).entry),
+                    leaf_index=leaf,
+                    inclusion_proof=[p.hex() for p in self.log.inclusion_proof(leaf, cp.tree_size)],
+                )
+                for leaf in key_leaves
+                if leaf < stored.index
+            ],
         )

@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StringConstraints,
     ValidationError,
@@ -194,6 +195,16 @@ class Record(BaseModel):
     prev: Hex64 | None = None
     client_time: str | None = None
     received_at: str
+    #: Optional, written only as ``false``: who may read the record on this server (the entry
+    #: itself is in the log). Absent means public, so public entries predate this field unchanged.
+    public: StrictBool = True
+
+    @field_validator("public")
+    @classmethod
+    def _public_only_as_false(cls, v: bool) -> bool:
+        if v:
+            raise ValueError("omit public for a public record: only false is written")
+        return v
 
     @field_validator("data")
     @classmethod
@@ -214,8 +225,9 @@ class Record(BaseModel):
         return _check_rfc3339(v, utc_z=True)
 
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object, every field present (absent values are null)."""
-        return self.model_dump(mode="json")
+        """The record as a JSON object, every field present (absent values are null) but
+        ``public``, present only as ``false``."""
+        return self.model_dump(mode="json", exclude={"public"} if self.public else None)
 
     def canonical(self) -> bytes:
         """The log entry: RFC 8785 canonical JSON of :meth:`to_json`."""

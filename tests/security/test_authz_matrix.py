@@ -40,6 +40,7 @@ BAD_CREDENTIALS = ("malformed", "wrong", "revoked")
 
 _fresh = itertools.count()
 KEK = base64.b64encode(bytes(range(32))).decode()
+PRIVATE_FILE = b"township's private file"
 
 
 @dataclass
@@ -55,6 +56,15 @@ class World:
         r = self.api.client.post("/v1/parties/auditor/tokens", headers=self.api.auth("admin"))
         assert r.status_code == 201, r.text
         return str(r.json()["token_id"])
+
+    def fresh_key_path(self) -> str:
+        """A signing key of township's that a DELETE may revoke."""
+        body = _key_body()
+        r = self.api.client.post(
+            "/v1/parties/township/keys", headers=self.api.auth("admin"), json=body
+        )
+        assert r.status_code == 201, r.text
+        return f"/v1/parties/township/keys/{body['key_id']}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,12 @@ def protected(ok: dict[str, int], *, default: int = 403) -> dict[str, int]:
     return cells
 
 
+def optional_token(status: int) -> dict[str, int]:
+    """A route anyone may call that reads a token when one is sent (to show more to those who may
+    see it): ``status`` for everyone, 401 for a token that is not valid."""
+    return {**everyone(status), **dict.fromkeys(BAD_CREDENTIALS, 401)}
+
+
 def private_record(ok: int) -> dict[str, int]:
     """A route reading township's private record: an optional token, 404 (not 403) for those who
     may not read it, so its existence is not disclosed; 401 for a token that is not valid."""
@@ -151,8 +167,8 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ),
     # --- verification ---------------------------------------------------------------------------
     ("POST", "/v1/verify"): (
-        Call(lambda w: "/v1/verify", json=lambda: {"sha256": "0" * 64}),
-        everyone(200),
+        Call(lambda w: "/v1/verify", json=lambda: {"sha256": _sha(PRIVATE_FILE)}),
+        optional_token(200),
     ),
     # --- parties --------------------------------------------------------------------------------
     ("POST", "/v1/parties"): (
@@ -176,6 +192,12 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         Call(lambda w: "/v1/parties/township/keys", json=_key_body),
         protected({"admin": 201, "submitter": 201}),
     ),
+    ("DELETE", "/v1/parties/{party_id}/keys/{key_id}"): (
+        # township may revoke its own keys; contractor ("other") and the auditor may not.
+        Call(lambda w: w.fresh_key_path()),
+        protected({"admin": 200, "submitter": 200}),
+    ),
+    ("GET", "/v1/trust"): (Call(lambda w: "/v1/trust"), everyone(200)),
     # --- operations, pages, documentation -------------------------------------------------------
     ("GET", "/healthz"): (Call(lambda w: "/healthz"), everyone(200)),
     ("GET", "/metrics"): (Call(lambda w: "/metrics"), everyone(200)),
@@ -230,7 +252,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     # Many bad tokens and anonymous calls come from one address here: the rate limits are tested
     # on their own (tests/security/test_limits_and_headers.py).
     for api in make_api(path, auth_failures_per_minute=100_000, public_burst=100_000, blob_kek=KEK):
-        private = api.submit("township", meta={"public": False}, file=b"township's private file")
+        private = api.submit("township", meta={"public": False}, file=PRIVATE_FILE)
         assert private.status_code == 201, private.text
         api.submit("township", meta={"public": True}, file=b"a public notice")
         api.anchor()
@@ -318,7 +340,22 @@ def test_the_private_file_is_served_only_to_those_who_may_read_it(world: World) 
         r = world.api.client.get(
             f"/v1/records/{world.private_id}/file", headers=world.headers[caller]
         )
-        assert (r.content == b"township's private file") == (r.status_code == 200)
+        assert (r.content == PRIVATE_FILE) == (r.status_code == 200)
+
+
+@pytest.mark.parametrize("caller", [c for c in CALLERS if c not in BAD_CREDENTIALS])
+def test_a_hash_lookup_shows_a_private_record_only_to_those_who_may_read_it(
+    world: World, caller: str
+) -> None:
+    r = world.api.client.post(
+        "/v1/verify", json={"sha256": _sha(PRIVATE_FILE)}, headers=world.headers[caller]
+    )
+    [match] = r.json()["records"]
+    assert r.json()["verified"] is True and match["status"] == "anchored"
+    may_read = MATRIX[("GET", RECORD)][1][caller] == 200
+    assert (match["id"] == world.private_id) == may_read
+    assert (match["record"] is not None) == (match["bundle"] is not None) == may_read
+    assert (world.private_id in r.text) == may_read
 
 
 def _sha(data: bytes) -> str:

@@ -18,7 +18,6 @@ from web3.exceptions import ContractLogicError
 
 from anchors.chain import artifact
 from tests.integration.anchors import nodes
-from tests.integration.anchors.conftest import anvil_node  # noqa: F401 - the session's anvil
 from tests.integration.anchors.test_cli import _app
 
 DEPLOYER, MULTISIG = nodes.ANVIL_KEYS[2], nodes.ANVIL_KEYS[1]  # these two send transactions
@@ -51,7 +50,7 @@ def _send(w3: Web3, key: str, call: Any) -> Any:
     return receipt
 
 
-def test_deploy_with_admin_leaves_the_deployer_no_role(anvil_node: nodes.Node) -> None:  # noqa: F811
+def test_deploy_with_admin_leaves_the_deployer_no_role(anvil_node: nodes.Node) -> None:
     w3, contract = _deploy(
         anvil_node.url, "--admin", _address(MULTISIG), "--anchorer", _address(ANCHORER)
     )
@@ -77,7 +76,7 @@ def test_deploy_with_admin_leaves_the_deployer_no_role(anvil_node: nodes.Node) -
     assert not has(anchorer_role, _address(NEWCOMER)).call()
 
 
-def test_an_existing_contract_is_handed_to_a_multisig(anvil_node: nodes.Node) -> None:  # noqa: F811
+def test_an_existing_contract_is_handed_to_a_multisig(anvil_node: nodes.Node) -> None:
     w3, contract = _deploy(anvil_node.url, "--anchorer", _address(ANCHORER))
     admin_role = contract.functions.DEFAULT_ADMIN_ROLE().call()
     has = contract.functions.hasRole

@@ -3,12 +3,13 @@
 import threading
 
 import pytest
+from sqlalchemy import text
 
 from api.audit import audit_log
 from api.log_store import LogStore
 from notary import merkle
 from notary.errors import LogError, NotFoundError
-from notary.records import Record
+from notary.records import Content, Record
 from notary.signing import NotaryKey, verify_checkpoint
 
 NOW = "2026-11-23T00:01:03Z"
@@ -115,3 +116,14 @@ def test_concurrent_threads_get_gap_free_indices(log: LogStore):
     assert [e.index for e in log.iter_entries()] == list(range(480))
     report = audit_log(log)
     assert report.ok, report.findings
+
+
+def test_a_content_lookup_keeps_only_entries_that_notarize_the_file(log: LogStore):
+    """The ``content_sha256`` column finds candidates; a row pointed at another file by SQL is no
+    match for it."""
+    mine, other = "aa" * 32, "bb" * 32
+    log.append("mine", rec(0, content=Content(sha256=mine, size=1)))
+    log.append("other", rec(1, content=Content(sha256=other, size=1)))
+    with log.engine.begin() as conn:
+        conn.execute(text("UPDATE entries SET content_sha256 = :h WHERE idx = 1"), {"h": mine})
+    assert [e.record_id for e in log.find_by_content(mine)] == ["mine"]

@@ -1,5 +1,6 @@
 """Rows edited, deleted or reordered behind the service's back are named by `sunlight audit`."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -8,10 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from api.log_store import DERIVED_COLUMNS
 from api.service import Notary
 from api.settings import Settings
 
 SUNLIGHT = Path(sys.executable).parent / "sunlight"
+BID = b"sealed bid"
 
 
 @pytest.fixture
@@ -21,10 +24,16 @@ def filled(db_url, tmp_path):
     for i in range(12):
         notary.submit(
             {"submitter": "clerk", "project": "XQ-7" if i % 2 else None, "data": {"amount": i}}
+            # Entry 6 is a private record of a file.
+            | ({"public": False, "content": _content(BID)} if i == 6 else {})
         )
     notary.publish_checkpoint()
     yield notary, db_url, tmp_path
     notary.close()
+
+
+def _content(file: bytes) -> dict[str, object]:
+    return {"sha256": hashlib.sha256(file).hexdigest(), "size": len(file), "cid": "bafkqabc"}
 
 
 def _audit(data_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
@@ -90,3 +99,41 @@ def test_reordered_rows_are_named(filled):
     result = _audit(data_dir, url)
     assert result.returncode == 1
     assert "node (1, 1): entries 2..3 no longer give the hash" in result.stdout
+
+
+#: Every column of ``entries`` derived from the entry, edited on entry 6 (private, a file, no
+#: project) to a value its entry does not give.
+COLUMN_EDITS = {
+    "project": "XQ-7",
+    "kind": "contract",
+    "content_sha256": hashlib.sha256(b"another file").hexdigest(),
+    "content_cid": "bafkqxyz",
+    "received_at": "2020-01-01T00:00:00.000000Z",
+    "public": True,
+    "submitter": "mayor",
+}
+
+
+def test_every_derived_column_has_an_edit():
+    assert set(COLUMN_EDITS) == set(DERIVED_COLUMNS)
+
+
+@pytest.mark.parametrize("column", COLUMN_EDITS)
+def test_a_derived_column_edited_by_sql_is_named(filled, column):
+    notary, url, data_dir = filled
+    value = COLUMN_EDITS[column]
+    _sql(notary, f"UPDATE entries SET {column} = :v WHERE idx = 6", v=value)
+    result = _audit(data_dir, url)
+    assert result.returncode == 1, result.stdout
+    row = f"entry 6 (record {notary.log.get_by_index(6).record_id})"
+    assert f"{row}: column {column} is {value!r}, the entry gives " in result.stdout
+    assert "audit FAILED: 1 findings" in result.stdout
+
+
+def test_a_moved_project_head_is_named(filled):
+    notary, url, data_dir = filled
+    _sql(notary, "UPDATE project_heads SET leaf_index = 1, count = 1 WHERE project = 'XQ-7'")
+    result = _audit(data_dir, url)
+    assert result.returncode == 1
+    assert "project head XQ-7: leaf 1 (" in result.stdout and "after 1 records" in result.stdout
+    assert "the entries give leaf 11 (" in result.stdout and "after 6 records" in result.stdout

@@ -174,3 +174,31 @@ def test_party_signatures_bind_content_and_context():
         verify_record_signature(record, signature, b"\x01" * 32)
     with pytest.raises(SignatureError):
         verify_record_signature(record, signature, b"short")
+
+
+def test_a_public_record_encodes_exactly_as_before_the_public_field_existed():
+    """``public`` is written only for private records: public entries keep their bytes and leaf."""
+    from notary.merkle import leaf_hash
+
+    entry = parse_record(PHOTO).canonical()
+    assert b"public" not in entry
+    assert leaf_hash(entry).hex() == (
+        "7241c89e4e8180f764df20ec696d6d00719fac9b489a8fae263f2805000b0b29"
+    )
+
+
+def test_a_private_record_says_so_in_its_entry():
+    record = parse_record({**PHOTO, "public": False})
+    entry = record.canonical()
+    assert b',"public":false,' in entry
+    assert record.public is False and parse_record(entry) == record
+    assert parse_record(entry).canonical() == entry
+    assert parse_record(PHOTO).public is True
+
+
+@pytest.mark.parametrize("value", [True, None, 0, "false", "no"])
+def test_public_is_only_ever_written_as_false(value):
+    """Any other spelling would be a second encoding of the same record (another leaf hash)."""
+    with pytest.raises(RecordError) as e:
+        parse_record({**PHOTO, "public": value})
+    assert e.value.field == "public"
