@@ -22,12 +22,14 @@ from anchors.base import AnchorBackend
 from anchors.store import AnchorStore
 from api.blobs import blob_store_from_settings
 from api.committer import Committer
-from api.http import HttpMiddleware, Metrics, RateLimiter
+from api.http import HttpMiddleware, JsonBodyCheck, Metrics, RateLimiter
 from api.log_store import database_error
 from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
+from api.recursion import restore_recursion_limit
 from api.service import Notary
 from api.settings import Settings
 from notary.blobs import BlobStore
+from notary.bundle import AnchorTx
 from notary.errors import (
     AnchorError,
     BlobErasedError,
@@ -35,6 +37,7 @@ from notary.errors import (
     BlobTooLargeError,
     CertificateError,
     ChainUnavailableError,
+    InvalidJSONError,
     KeyMaterialError,
     LogError,
     NotaryError,
@@ -43,6 +46,7 @@ from notary.errors import (
     StorageFullError,
     VerificationError,
 )
+from notary.trust import TrustedChain, TrustRoot
 
 log = logging.getLogger("sunlight.api")
 
@@ -62,6 +66,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (ChainUnavailableError, 503),
     (AnchorError, 502),
     (LogError, 503),
+    (InvalidJSONError, 400),
     (RecordError, 422),
     (VerificationError, 422),
 ]
@@ -100,6 +105,16 @@ class CachedRoots:
                 self._roots[tree_size] = (now, root)
         return root
 
+    # Transactions and blocks are read fresh: confirmations grow and a reorganisation moves them.
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        return self.backend.anchor_tx(tx_hash)
+
+    def block_hash(self, number: int) -> str | None:
+        return self.backend.block_hash(number)
+
+    def block_number(self) -> int:
+        return self.backend.block_number()
+
 
 @dataclass
 class AppContext:
@@ -132,6 +147,22 @@ class AppContext:
                 self.roots = CachedRoots(backend, ttl_s=self.settings.chain_cache_s)
             return self.roots
 
+    def trust(self) -> tuple[TrustRoot, CachedRoots | None]:
+        """What this server judges bundles against: its own log key, and its configured chain
+        with read access to it (the key alone while the chain cannot be opened)."""
+        key = self.notary.key.public_key
+        try:
+            roots = self.chain_roots()
+            chain_id = roots.chain_id
+        except NotaryError:
+            return TrustRoot.pin(key, name="this log"), None
+        trusted = TrustedChain(
+            chain_id=chain_id,
+            contract=roots.contract_address,
+            confirmations=max(1, self.settings.anchor_confirmations),
+        )
+        return TrustRoot.pin(key, chain=trusted, name="this log"), roots
+
     def get_anchorer(self) -> Anchorer:
         backend = self.chain()
         with self.anchor_lock:
@@ -144,6 +175,7 @@ class AppContext:
 
 def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
     """The Sunlight API. ``run_anchorer`` starts the background anchorer with the app."""
+    restore_recursion_limit()
     notary = Notary.open(settings)
     blobs = blob_store_from_settings(settings)
     ctx = AppContext(
@@ -198,6 +230,8 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(docs_page.router)
     _install_error_handlers(app)
+    # The last added runs first: HttpMiddleware's limits, logs and headers wrap the JSON check.
+    app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
     app.add_middleware(
         HttpMiddleware,
         metrics=ctx.metrics,

@@ -10,17 +10,16 @@ from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
-from rich.table import Table
 
 from api.audit import audit_log
 from api.cli_blobs import blobs_app
 from api.cli_chain import anchorer_command, contract_app
 from api.cli_common import DataDir, err, out, settings_for
+from api.cli_verify import verify
+from api.recursion import restore_recursion_limit
 from api.service import Notary
-from notary.bundle import ChainRootReader, parse_bundle, verify_bundle
-from notary.digests import digest_stream
 from notary.errors import NotaryError, NotFoundError
-from notary.signing import Checkpoint, parse_public_key
+from notary.signing import Checkpoint
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -99,74 +98,6 @@ def proof(
             print(text)
     finally:
         notary.close()
-
-
-def _print_report(name: str, report_checks: list[tuple[str, bool | None, str]], ok: bool) -> None:
-    table = Table(title=name, show_lines=False)
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", overflow="fold")
-    marks = {True: "[green]passed[/]", False: "[red]FAILED[/]", None: "[yellow]not checked[/]"}
-    for check, passed, detail in report_checks:
-        table.add_row(check, marks[passed], detail)
-    out.print(table)
-    out.print("[bold green]VERIFIED[/]" if ok else "[bold red]NOT VERIFIED[/]")
-
-
-@app.command()
-def verify(
-    bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False)] = None,  # noqa: UP045
-    log_key: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Trusted notary public key (base64); default: the key in the bundle."),
-    ] = None,
-    rpc_url: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Ethereum JSON-RPC URL: also check rootAt() on the anchoring contract."),
-    ] = None,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Verify a proof bundle offline: leaf, inclusion, signatures (and the chain with --rpc-url)."""
-    parsed = parse_bundle(bundle.read_bytes())
-    digest = None
-    if file is not None:
-        content = parsed.record.get("content")
-        wants_sm3 = isinstance(content, dict) and bool(content.get("sm3"))
-        with file.open("rb") as f:
-            digest = digest_stream(f, sm3=wants_sm3)
-    chain: ChainRootReader | None = None
-    if rpc_url:
-        chain = _chain_reader(rpc_url, parsed)
-    report = verify_bundle(
-        parsed,
-        file_digest=digest,
-        trusted_log_key=parse_public_key(log_key) if log_key else None,
-        chain=chain,
-    )
-    if json_output:
-        print(
-            json.dumps(
-                {"verified": report.verified, "checks": [c.to_json() for c in report.checks]}
-            )
-        )
-    else:
-        _print_report(
-            str(bundle), [(c.name, c.passed, c.detail) for c in report.checks], report.verified
-        )
-    raise typer.Exit(0 if report.verified else 1)
-
-
-def _chain_reader(rpc_url: str, bundle: object) -> ChainRootReader:
-    from anchors import open_reader  # noqa: PLC0415 - web3 is only needed for chain checks
-
-    anchor = getattr(bundle, "anchor", None)
-    if anchor is None:
-        raise NotaryError(
-            "the bundle names no anchor: it was made before its checkpoint was anchored"
-        )
-    reader: ChainRootReader = open_reader(rpc_url, anchor.contract)
-    return reader
 
 
 @app.command()
@@ -301,12 +232,14 @@ def party_revoke(token_id: str, data_dir: DataDir = None) -> None:
         notary.close()
 
 
+app.command()(verify)
 app.add_typer(blobs_app, name="blobs")
 app.add_typer(contract_app, name="contract")
 app.command("anchorer")(anchorer_command)
 
 
 def main() -> None:
+    restore_recursion_limit()
     try:
         app()
     except NotaryError as e:

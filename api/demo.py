@@ -32,7 +32,10 @@ from PIL import Image
 from rich.console import Console
 
 from api.settings import Settings
+from notary.bundle import make_bundle
+from notary.merkle import MerkleTree
 from notary.records import Record, signing_payload
+from notary.signing import NotaryKey
 
 PROJECT = "XQ-2026-0042"
 
@@ -294,8 +297,8 @@ def _run(console: Console, base: str, admin: str, root: Path, out_dir: Path) -> 
     )
     if all_ok:
         console.print(
-            "[bold green]demo complete: every proof verified through the API, offline "
-            "and against the chain[/]"
+            "[bold green]demo complete: every proof verified against the pinned log key "
+            "(offline) and anchored on the chain (API, trust file); the forgery refused[/]"
         )
     else:
         console.print("[bold red]demo FAILED: see above[/]")
@@ -381,39 +384,97 @@ def _notarize(
     return accepted
 
 
+def _trust_file(base: str, out_dir: Path) -> tuple[Path, str]:
+    """This server's trust root, saved as a ``sunlight-trust/1`` file whose chain is read through
+    the embedded chain's JSON-RPC; and the log key (base64) to pin."""
+    trust = httpx.get(f"{base}/v1/trust", timeout=60).json()
+    log = trust["logs"][0]
+    if "chain" in log:
+        log["chain"]["rpc_url"] = f"{base}/v1/chain/rpc"
+    path = out_dir / "trust.json"
+    path.write_text(json.dumps(trust, indent=2))
+    return path, str(log["public_key"])
+
+
+def _level(result: subprocess.CompletedProcess[str]) -> str:
+    return str(json.loads(result.stdout)["level"]) if result.stdout else "error"
+
+
 def _verify_three_ways(
     console: Console, base: str, out_dir: Path, accepted: list[tuple[Sample, dict[str, Any]]]
 ) -> bool:
+    trust, log_key = _trust_file(base, out_dir)
+    console.print(f"trust root of this log saved to {trust} (log key {log_key})", highlight=False)
     all_ok = True
     for sample, body in accepted:
         bundle = httpx.get(f"{base}/v1/records/{body['id']}/proof", timeout=60).json()
         bundle_path = out_dir / f"{sample.path.name}.proof.json"
         bundle_path.write_text(json.dumps(bundle, indent=2))
-        via_api = httpx.post(f"{base}/v1/verify", json=bundle, timeout=60).json()["verified"]
-        offline = _cli("verify", str(bundle_path), "--file", str(sample.path), "--json")
-        on_chain = _cli(
-            "verify",
-            str(bundle_path),
-            "--file",
-            str(sample.path),
-            "--rpc-url",
-            f"{base}/v1/chain/rpc",
-            "--json",
-        )
-        chain_checks = json.loads(on_chain.stdout)["checks"] if on_chain.stdout else []
-        anchor_ok = any(c["check"] == "anchor" and c["passed"] for c in chain_checks)
-        paths = {
-            "API": via_api,
-            "offline CLI": offline.returncode == 0,
-            "chain (rootAt)": on_chain.returncode == 0 and anchor_ok,
+        via_api = httpx.post(f"{base}/v1/verify", json=bundle, timeout=60).json()
+        file = ("--file", str(sample.path))
+        offline = _cli("verify", str(bundle_path), *file, "--log-key", log_key, "--json")
+        on_chain = _cli("verify", str(bundle_path), *file, "--trust", str(trust), "--json")
+        levels = {
+            "API": via_api["level"],
+            "offline, pinned key": _level(offline),
+            "chain, trust file": _level(on_chain),
         }
-        all_ok &= all(paths.values())
+        want = {"API": "anchored", "offline, pinned key": "verified_by_log"}
+        ok = levels == {**want, "chain, trust file": "anchored"}
+        all_ok &= ok
+        signed = [c for c in via_api["checks"] if c["check"].startswith("signature:")]
+        sigs = (
+            f"; {sum(c['passed'] is True for c in signed)}/{len(signed)} party signatures checked"
+        )
         console.print(
             f"verified [bold]{sample.path.name}[/]: "
-            + ", ".join(f"{k} {'[green]✓[/]' if v else '[red]✗[/]'}" for k, v in paths.items()),
+            + ", ".join(f"{k} {'[green]' if ok else '[red]'}{v}[/]" for k, v in levels.items())
+            + (sigs if signed else ""),
             highlight=False,
         )
-    return all_ok
+    return all_ok & _forgery_refused(console, base, out_dir, trust)
+
+
+def _forgery_refused(console: Console, base: str, out_dir: Path, trust: Path) -> bool:
+    """A bundle forged from nothing — a payment never notarized, signed by a fresh key that the
+    bundle itself carries — is refused by every verifier, and never called verified."""
+    key = NotaryKey.from_seed(secrets.token_bytes(32))
+    entry = Record(
+        project=PROJECT,
+        stage="settlement",
+        kind="payment_request",
+        data={"amount_fen": 98_600_000, "payee": "a forger"},
+        submitter="township-qingshi",
+        received_at="2026-11-23T00:01:03Z",
+    ).canonical()
+    tree = MerkleTree()
+    tree.append(entry)
+    forged = make_bundle(
+        entry=entry,
+        leaf_index=0,
+        checkpoint=key.sign_checkpoint(1, tree.root(), "2026-11-23T00:10:00Z"),
+        inclusion_proof=[],
+        log_public_key=key.public_key,
+    ).to_json()
+    path = out_dir / "forged.proof.json"
+    path.write_text(json.dumps(forged, indent=2))
+    levels = {
+        "API": httpx.post(f"{base}/v1/verify", json=forged, timeout=60).json()["level"],
+        "trust file": _level(_cli("verify", str(path), "--trust", str(trust), "--json")),
+        "no trust root": _level(_cli("verify", str(path), "--json")),
+    }
+    refused = levels == {
+        "API": "not_verified",
+        "trust file": "not_verified",
+        "no trust root": "not_authenticated",
+    }
+    console.print(
+        "a bundle forged from nothing (its own key, a payment never notarized): "
+        + ", ".join(f"{k} {v}" for k, v in levels.items())
+        + (" [green]— refused[/]" if refused else " [red]— NOT refused[/]"),
+        highlight=False,
+    )
+    return refused
 
 
 def _certificate_and_tampering(
@@ -427,9 +488,9 @@ def _certificate_and_tampering(
     console.print(f"evidence certificate (存证证书): {certificate}", highlight=False)
     tampered = out_dir / "contract-altered.pdf"
     tampered.write_bytes(contract.path.read_bytes().replace(b"486,000.00", b"586,000.00"))
-    check = _cli(
-        "verify", str(out_dir / "contract.pdf.proof.json"), "--file", str(tampered), "--json"
-    )
+    trust = str(out_dir / "trust.json")
+    bundle = str(out_dir / "contract.pdf.proof.json")
+    check = _cli("verify", bundle, "--file", str(tampered), "--trust", trust, "--json")
     failed = [c["check"] for c in json.loads(check.stdout)["checks"] if c["passed"] is False]
     caught = check.returncode == 1 and failed == ["file"]
     console.print(

@@ -12,15 +12,16 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import db
 from api.service import utc_now
-from notary.errors import NotaryError, NotFoundError
+from notary.errors import NotaryError, NotFoundError, RecordError
 
 Role = Literal["admin", "submitter", "auditor"]
 ROLES: tuple[Role, ...] = ("admin", "submitter", "auditor")
@@ -182,14 +183,22 @@ class PartyStore:
             self._checked[digest] = (time.monotonic() + self._cache_s, who)
         return who
 
-    def add_key(self, party_id: str, key_id: str, public_key_b64: str) -> None:
+    def new_key(self, party_id: str, key_id: str, public_key_b64: str) -> bytes:
+        """Check a key can be registered (the party exists, the id is free, the key is a base64
+        raw Ed25519 key); its raw bytes."""
         self.party(party_id)
         try:
             raw = base64.b64decode(public_key_b64, validate=True)
         except ValueError as e:
-            raise NotaryError("public_key must be base64") from e
+            raise RecordError("must be base64", field="public_key") from e
         if len(raw) != 32:
-            raise NotaryError("an Ed25519 public key is 32 bytes")
+            raise RecordError("an Ed25519 public key is 32 bytes", field="public_key")
+        if self._key_row(party_id, key_id) is not None:
+            raise ConflictError(f"party {party_id} has a key {key_id} already")
+        return raw
+
+    def add_key(self, party_id: str, key_id: str, public_key: bytes, *, leaf: int) -> None:
+        """Record a key whose ``key_registration`` record is at ``leaf`` in the log."""
         try:
             with db.write(self.engine) as conn:
                 conn.execute(
@@ -197,12 +206,47 @@ class PartyStore:
                         party_id=party_id,
                         key_id=key_id,
                         alg="ed25519",
-                        public_key=raw,
+                        public_key=public_key,
                         created_at=utc_now(),
+                        registration_leaf=leaf,
                     )
                 )
         except IntegrityError as e:
             raise ConflictError(f"party {party_id} has a key {key_id} already") from e
+
+    def active_key(self, party_id: str, key_id: str) -> None:
+        """Raise unless the party has this key and it is not revoked."""
+        row = self._key_row(party_id, key_id)
+        if row is None or row.revoked_at is not None:
+            raise NotFoundError(f"party {party_id} has no active key {key_id}")
+
+    def revoke_key(self, party_id: str, key_id: str) -> None:
+        k = db.party_keys.c
+        with db.write(self.engine) as conn:
+            conn.execute(
+                update(db.party_keys)
+                .where(k.party_id == party_id, k.key_id == key_id, k.revoked_at.is_(None))
+                .values(revoked_at=utc_now())
+            )
+
+    def registration_leaves(self, keys: Iterable[tuple[str, str]]) -> list[int]:
+        """The leaf indices of the registration records of ``(party, key_id)`` pairs, for those
+        registered since key transparency (older keys have none)."""
+        leaves = []
+        for party_id, key_id in set(keys):
+            row = self._key_row(party_id, key_id)
+            if row is not None and row.registration_leaf is not None:
+                leaves.append(int(row.registration_leaf))
+        return sorted(leaves)
+
+    def _key_row(self, party_id: str, key_id: str) -> Any:
+        k = db.party_keys.c
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(k.revoked_at, k.registration_leaf).where(
+                    k.party_id == party_id, k.key_id == key_id
+                )
+            ).first()
 
     def public_key(self, party_id: str, key_id: str) -> bytes | None:
         k = db.party_keys.c

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -18,9 +20,19 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from api.app import AppContext
 from api.http import client_key
 from api.parties import AuthError, ForbiddenError, Party, Principal, RateLimitedError
-from notary.bundle import Check, ProofBundle, VerificationReport, parse_bundle, verify_bundle
+from api.settings import HostNotAllowedError
+from notary import jsonin
+from notary.bundle import (
+    Check,
+    Level,
+    ProofBundle,
+    VerificationReport,
+    parse_bundle,
+    verify_bundle,
+)
 from notary.digests import ContentDigest, digest_stream
-from notary.errors import MalformedProofError, NotaryError, NotFoundError, RecordError
+from notary.errors import NotFoundError, RecordError
+from notary.keys import KEY_REGISTRATION, KEY_REVOCATION, registration_data, revocation_data
 from notary.records import (
     Content,
     MediaType,
@@ -30,6 +42,7 @@ from notary.records import (
     verify_record_signature,
 )
 from notary.signing import Checkpoint, Receipt
+from notary.trust import TRUST_FORMAT
 
 router = APIRouter()
 
@@ -152,16 +165,29 @@ class CheckOut(BaseModel):
 
 
 class MatchOut(BaseModel):
-    id: str
+    """A record that notarizes the file. Of a private record, a caller who may not read it learns
+    only the leaf, whether it is anchored and the verdict: ``id``, ``record`` and ``bundle`` are
+    null and ``public`` is false."""
+
+    id: str | None
     leaf_index: int
     leaf_hash: str
+    public: bool
     status: Literal["anchored", "pending"]
-    record: dict[str, Any]
+    #: This match's verdict level once anchored (see VerifyOut.level); null while pending.
+    level: str | None = None
+    record: dict[str, Any] | None
     bundle: dict[str, Any] | None
 
 
 class VerifyOut(BaseModel):
-    verified: bool
+    verified: bool = Field(description="True only for an authenticated verdict (level below)")
+    level: Literal["anchored", "verified_by_log", "not_authenticated", "not_verified"] = Field(
+        description="anchored: in this log and anchored on its chain; verified_by_log: signed by "
+        "this log's key, not (yet) anchored; not_verified: a check failed (see reason)"
+    )
+    reason: str
+    trust: dict[str, Any] | None = Field(description="The trust root that authenticated it")
     checks: list[CheckOut]
     records: list[MatchOut]
 
@@ -223,6 +249,14 @@ class KeyIn(BaseModel):
     public_key: str = Field(max_length=64, description="Raw Ed25519 public key, base64")
 
 
+class KeyOut(BaseModel):
+    party: str
+    key_id: str
+    #: The key_registration (or key_revocation) record in the log, and its signed receipt.
+    record_id: str
+    receipt: Receipt
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     log_size: int
@@ -233,8 +267,10 @@ class Health(BaseModel):
 
 
 def _parse_meta(raw: str) -> RecordMeta:
+    # Read strictly first: pydantic's own JSON parser keeps the last of duplicate keys.
+    doc = jsonin.loads(raw, what="meta")
     try:
-        return RecordMeta.model_validate_json(raw)
+        return RecordMeta.model_validate(doc)
     except ValidationError as e:
         where, msg = first_problem(e, "")
         raise RecordError(msg, field=f"meta.{where}" if where else "meta") from e
@@ -251,6 +287,11 @@ def _check_signatures(ctx: AppContext, record: Record) -> None:
 
 
 def _draft(meta: RecordMeta, submitter: str, content: Content | None, received_at: str) -> Record:
+    if meta.kind in (KEY_REGISTRATION, KEY_REVOCATION):
+        raise RecordError(
+            "key records are made only by POST /v1/parties/{party}/keys (and DELETE)",
+            field="meta.kind",
+        )
     if meta.stage == "notice" and not meta.public:
         raise RecordError("public notices (公示) are always public", field="meta.public")
     try:
@@ -266,6 +307,8 @@ def _draft(meta: RecordMeta, submitter: str, content: Content | None, received_a
                 "submitter": submitter,
                 "content": content,
                 "received_at": received_at,
+                # Written into the entry only when false, so the log itself says who may read it.
+                **({} if meta.public else {"public": False}),
             }
         )
     except ValidationError as e:
@@ -310,7 +353,7 @@ async def create_record(
         )
         draft = _draft(parsed, who.party_id, content, now)
     _check_signatures(ctx, draft)
-    accepted = await ctx.committer.accept(draft, public=parsed.public, blob=file is not None)
+    accepted = await ctx.committer.accept(draft, blob=file is not None)
     ctx.metrics.records.inc()
     return RecordAccepted(
         id=accepted.record_id,
@@ -382,10 +425,12 @@ def _bundle(ctx: AppContext, stored: Any) -> ProofBundle | None:
     anchor = ctx.anchors.covering(stored.index)
     if anchor is None:
         return None
+    signers = [(s.party, s.key_id) for s in stored.record.signatures]
     return ctx.notary.bundle(
         stored.record_id,
         checkpoint=ctx.notary.log.checkpoint(anchor.tree_size),
         anchor=anchor.bundle_anchor(),
+        key_leaves=ctx.parties.registration_leaves(signers) if signers else (),
     )
 
 
@@ -448,8 +493,8 @@ def get_certificate(ctx: Ctx, who: MaybePrincipal, record_id: str, request: Requ
     stored, record = _readable(ctx, record_id, who)
     from api.certificate import render_certificate  # noqa: PLC0415 - PDF libraries load lazily
 
+    base = _public_base(ctx, request)
     anchor = ctx.anchors.covering(stored.index)
-    base = ctx.settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
     pdf = render_certificate(
         record_id=stored.record_id,
         record=record,
@@ -464,6 +509,23 @@ def get_certificate(ctx: Ctx, who: MaybePrincipal, record_id: str, request: Requ
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="certificate-{stored.record_id}.pdf"'},
     )
+
+
+def _public_base(ctx: AppContext, request: Request) -> str:
+    """Where certificates send people to verify: SUNLIGHT_PUBLIC_BASE_URL, else the URL this request
+    came in on, but only for a host SUNLIGHT_ALLOWED_HOSTS lists: the client writes the Host header,
+    and a certificate must not point to a server of the client's choosing."""
+    settings = ctx.settings
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    host = request.headers.get("host", "")
+    if not settings.allows_host(host):
+        raise HostNotAllowedError(
+            f"this server does not know its public address and will not take it from the Host "
+            f"header ({host[:100]!r} is not in SUNLIGHT_ALLOWED_HOSTS): the operator should set "
+            f"SUNLIGHT_PUBLIC_BASE_URL"
+        )
+    return str(request.base_url).rstrip("/")
 
 
 # --- anchoring and checkpoints ---------------------------------------------------------------------
@@ -559,10 +621,7 @@ async def embedded_chain_rpc(ctx: Ctx, request: Request) -> JSONResponse:
     ``sunlight verify --rpc-url <base>/v1/chain/rpc`` checks anchors exactly as on a real node."""
     if ctx.settings.chain_rpc_url:
         raise NotFoundError("this server uses an external chain: ask that node directly")
-    try:
-        call = _json(await request.body())
-    except (ValueError, RecursionError) as e:
-        raise RecordError(f"not JSON: {e}") from e
+    call = _json(await request.body())
     if not isinstance(call, dict) or call.get("method") not in _CHAIN_READS:
         raise ForbiddenError(
             f"only these read methods are served: {', '.join(sorted(_CHAIN_READS))}"
@@ -665,8 +724,9 @@ _VERIFY_BODY = {
     tags=["verification"],
     openapi_extra=_VERIFY_BODY,
 )
-async def verify(ctx: Ctx, request: Request) -> VerifyOut:
-    """Verify a proof bundle, a SHA-256, or a file. Every check is reported by name."""
+async def verify(ctx: Ctx, who: MaybePrincipal, request: Request) -> VerifyOut:
+    """Verify a proof bundle, a SHA-256, or a file. Every check is reported by name; a private
+    record found by its file is shown in full only to those who may read it."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=1)
@@ -674,28 +734,23 @@ async def verify(ctx: Ctx, request: Request) -> VerifyOut:
         if not isinstance(upload, StarletteUploadFile):
             raise RecordError("send the file as the multipart field 'file'", field="file")
         digest = await run_in_threadpool(digest_stream, upload.file, sm3=ctx.settings.sm3)
-        return await run_in_threadpool(_verify_hash, ctx, digest.sha256, digest)
+        return await run_in_threadpool(_verify_hash, ctx, digest.sha256, digest, who)
     body = await request.body()
-    try:
-        doc = _json(body)
-    except (ValueError, RecursionError) as e:
-        raise MalformedProofError(f"the body is not JSON: {e}") from e
+    doc = _json(body)
     if isinstance(doc, dict) and set(doc) == {"sha256"}:
         sha = doc["sha256"]
         if not isinstance(sha, str) or len(sha) != 64 or not _is_hex(sha):
             raise RecordError("must be 64 hexadecimal digits", field="sha256")
-        return await run_in_threadpool(_verify_hash, ctx, sha.lower(), None)
+        return await run_in_threadpool(_verify_hash, ctx, sha.lower(), None, who)
     bundle = parse_bundle(doc)
     report = await run_in_threadpool(_verify_bundle, ctx, bundle, None)
-    return VerifyOut(verified=report.verified, checks=_checks(report.checks), records=[])
+    return _verdict(report, records=[])
 
 
 def _json(body: bytes) -> Any:
-    """A request body's JSON. Text JSON can carry but UTF-8 cannot (a lone surrogate escaped as
-    ``\\ud800``) raises ValueError here rather than when an answer echoing it is encoded."""
-    doc = json.loads(body)
-    json.dumps(doc, ensure_ascii=False).encode()  # UnicodeEncodeError is a ValueError
-    return doc
+    """A request body's JSON, read strictly (:func:`notary.jsonin.loads`). The middleware checked
+    it already if it was declared JSON; these routes read it whatever its content type."""
+    return jsonin.loads(body, what="request body")
 
 
 def _is_hex(s: str) -> bool:
@@ -706,6 +761,17 @@ def _is_hex(s: str) -> bool:
     return True
 
 
+def _verdict(report: VerificationReport, records: list[MatchOut]) -> VerifyOut:
+    return VerifyOut(
+        verified=report.verified,
+        level=report.level.value,
+        reason=report.reason,
+        trust=report.trust,
+        checks=_checks(report.checks),
+        records=records,
+    )
+
+
 def _checks(checks: Any) -> list[CheckOut]:
     return [CheckOut(check=c.name, passed=c.passed, detail=c.detail) for c in checks]
 
@@ -713,64 +779,61 @@ def _checks(checks: Any) -> list[CheckOut]:
 def _verify_bundle(
     ctx: AppContext, bundle: ProofBundle, digest: ContentDigest | None
 ) -> VerificationReport:
-    chain = None
-    if bundle.anchor is not None:
-        try:
-            chain = ctx.chain_roots()
-        except NotaryError:
-            chain = None  # reported as "not checked" rather than failing the request
-    if (
-        chain is not None
-        and bundle.anchor is not None
-        and (
-            bundle.anchor.contract.lower() != chain.contract_address.lower()
-            or bundle.anchor.chain_id != chain.chain_id
-        )
-    ):
-        chain = None  # anchored elsewhere: this server cannot read that chain
-    return verify_bundle(bundle, file_digest=digest, trusted_log_key=None, chain=chain)
+    """Judged against this server's own log key and its configured chain, never the bundle's."""
+    trust, chain = ctx.trust()
+    return verify_bundle(bundle, trust=trust, file_digest=digest, chain=chain)
 
 
-def _verify_hash(ctx: AppContext, sha256: str, digest: ContentDigest | None) -> VerifyOut:
+def _verify_hash(
+    ctx: AppContext, sha256: str, digest: ContentDigest | None, who: Principal | None
+) -> VerifyOut:
     matches = ctx.notary.log.find_by_content(sha256, limit=20)
     if not matches:
-        return VerifyOut(
-            verified=False,
-            records=[],
-            checks=[
-                CheckOut(
-                    check="found",
-                    passed=False,
-                    detail="no record in this log notarizes a file with this SHA-256",
-                )
-            ],
-        )
+        missing = Check("found", False, "no record in this log notarizes a file with this SHA-256")
+        return _verdict(VerificationReport.judge([missing], None), records=[])
     out: list[MatchOut] = []
-    checks: list[CheckOut] = []
-    verified = False
+    best: VerificationReport | None = None
     for stored in matches:
+        readable = _may_read(who, stored.public, stored.record.submitter)
         bundle = _bundle(ctx, stored)
-        if bundle is not None:
-            report = _verify_bundle(ctx, bundle, digest)
-            verified |= report.verified
-            if not checks:
-                checks = _checks(report.checks)
+        report = _verify_bundle(ctx, bundle, digest) if bundle is not None else None
+        if report is not None and not readable:
+            report = _withheld(report)
+        if report is not None and (best is None or _RANK[report.level] < _RANK[best.level]):
+            best = report
         out.append(
             MatchOut(
-                id=stored.record_id,
+                id=stored.record_id if readable else None,
                 leaf_index=stored.index,
                 leaf_hash=stored.leaf_hash.hex(),
+                public=stored.public,
                 status="anchored" if bundle else "pending",
-                record=json.loads(stored.entry),
-                bundle=bundle.to_json() if bundle else None,
+                level=report.level.value if report else None,
+                record=json.loads(stored.entry) if readable else None,
+                bundle=bundle.to_json() if bundle and readable else None,
             )
         )
     found = Check("found", True, f"{len(out)} record(s) notarize this file")
-    return VerifyOut(
-        verified=verified,
-        records=out,
-        checks=[CheckOut(check=found.name, passed=True, detail=found.detail), *checks],
+    if best is None:  # in the log, none anchored yet: the server vouches for its own log
+        pending = Check("anchor", None, "in this log; waiting to be anchored")
+        return _verdict(VerificationReport.judge([found, pending], None), records=out)
+    verdict = VerificationReport(best.level, best.reason, (found, *best.checks), best.trust)
+    return _verdict(verdict, records=out)
+
+
+_RANK = {level: rank for rank, level in enumerate(Level)}
+_OUTCOME = {True: "passed", False: "failed", None: "not checked"}
+
+
+def _withheld(report: VerificationReport) -> VerificationReport:
+    """``report`` on a private record, for a caller who may not read it: the verdict and the
+    outcome of each check, without their details (which may quote the record: its file's size, a
+    signer) or the checks named after a signing party."""
+    checks = tuple(
+        Check(c.name, c.passed, _OUTCOME[c.passed]) for c in report.checks if ":" not in c.name
     )
+    reason = f"{report.level.value} (the details concern a private record)"
+    return replace(report, reason=reason, checks=checks)
 
 
 # --- parties ---------------------------------------------------------------------------------------
@@ -830,16 +893,79 @@ def revoke_token(ctx: Ctx, who: CurrentParty, token_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/v1/parties/{party_id}/keys", status_code=201, responses=ERRORS, tags=["parties"])
-def add_key(ctx: Ctx, who: CurrentParty, party_id: str, body: KeyIn) -> dict[str, str]:
-    """Register a signing key (the party itself, or an administrator)."""
+@router.post(
+    "/v1/parties/{party_id}/keys",
+    status_code=201,
+    response_model=KeyOut,
+    responses=ERRORS,
+    tags=["parties"],
+)
+async def add_key(ctx: Ctx, who: CurrentParty, party_id: str, body: KeyIn) -> KeyOut:
+    """Register a signing key (the party itself, or an administrator). The registration is a
+    ``key_registration`` record of the log, so signatures by the key are checkable offline."""
     if who.party_id != party_id:
         _require(who, "admin")
-    ctx.parties.add_key(_known(party_id, "party"), body.key_id, body.public_key)
-    return {"party": party_id, "key_id": body.key_id}
+    party_id = _known(party_id, "party")
+    raw = await run_in_threadpool(ctx.parties.new_key, party_id, body.key_id, body.public_key)
+    record = Record(
+        kind=KEY_REGISTRATION,
+        data=registration_data(party_id, body.key_id, raw),
+        submitter=who.party_id,
+        received_at=ctx.notary.clock(),
+    )
+    accepted = await ctx.committer.accept(record, blob=False)
+    await run_in_threadpool(
+        partial(ctx.parties.add_key, party_id, body.key_id, raw, leaf=accepted.entry.index)
+    )
+    return KeyOut(
+        party=party_id, key_id=body.key_id, record_id=accepted.record_id, receipt=accepted.receipt
+    )
+
+
+@router.delete(
+    "/v1/parties/{party_id}/keys/{key_id}",
+    response_model=KeyOut,
+    responses=ERRORS,
+    tags=["parties"],
+)
+async def revoke_key(ctx: Ctx, who: CurrentParty, party_id: str, key_id: str) -> KeyOut:
+    """Revoke a signing key (the party itself, or an administrator): a ``key_revocation`` record
+    of the log; signatures by the key are refused from then on."""
+    if who.party_id != party_id:
+        _require(who, "admin")
+    party_id, key_id = _known(party_id, "party"), _known(key_id, "key")
+    await run_in_threadpool(ctx.parties.active_key, party_id, key_id)
+    record = Record(
+        kind=KEY_REVOCATION,
+        data=revocation_data(party_id, key_id, f"revoked by {who.party_id}"),
+        submitter=who.party_id,
+        received_at=ctx.notary.clock(),
+    )
+    accepted = await ctx.committer.accept(record, blob=False)
+    await run_in_threadpool(ctx.parties.revoke_key, party_id, key_id)
+    return KeyOut(
+        party=party_id, key_id=key_id, record_id=accepted.record_id, receipt=accepted.receipt
+    )
 
 
 # --- operations -----------------------------------------------------------------------------------
+
+
+@router.get("/v1/trust", tags=["verification"])
+def trust_root(ctx: Ctx) -> dict[str, Any]:
+    """This server's trust root as a ``sunlight-trust/1`` document: its log key and the chain and
+    contract it anchors on. Fetch it once over a channel you trust, keep it, and verify with
+    ``sunlight verify --trust``; the verification page pins it the same way."""
+    trust, _ = ctx.trust()
+    log = trust.logs[0]
+    entry: dict[str, Any] = {
+        "name": ctx.settings.public_base_url or "this log",
+        "log_id": log.log_id,
+        "public_key": base64.b64encode(log.public_key).decode(),
+    }
+    if log.chain is not None:
+        entry["chain"] = log.chain.model_dump(exclude_none=True)
+    return {"format": TRUST_FORMAT, "logs": [entry]}
 
 
 @router.get("/healthz", response_model=Health, tags=["operations"])

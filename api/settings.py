@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -10,9 +11,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notary.errors import NotaryError
 
+#: A Host header: a DNS name or IPv4 address, or an IPv6 address in brackets; then maybe a port.
+_HOST = re.compile(r"(?P<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
+
 
 class SettingsError(NotaryError):
     code = "settings_error"
+
+
+class HostNotAllowedError(NotaryError):
+    """A request names a host (``Host`` header) that ``SUNLIGHT_ALLOWED_HOSTS`` does not list, and
+    something it answers would point there."""
+
+    code = "host_not_allowed"
 
 
 class Settings(BaseSettings):
@@ -59,8 +70,12 @@ class Settings(BaseSettings):
     #: Seconds a worker trusts a bearer token it has checked (0: check every request). A token
     #: revoked through another worker process stops working there within this time.
     auth_cache_s: float = Field(default=1.0, ge=0, le=60)
-    #: Base URL printed on certificates (QR code); empty: the URL the request came in on.
+    #: Base URL printed on certificates (QR code); empty: the URL the request came in on, if its
+    #: host is one of ALLOWED_HOSTS.
     public_base_url: str = ""
+    #: Host names (comma-separated, no port) a request may name in its Host header to have
+    #: certificates point back to it while PUBLIC_BASE_URL is empty. The client chooses that header.
+    allowed_hosts: str = "localhost,127.0.0.1,[::1]"
     admin_token: SecretStr = SecretStr("")
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     blob_kek: SecretStr = SecretStr("")  # private blobs' key-encryption key (docs/blobs.md)
@@ -70,6 +85,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'sunlight.db').resolve()}"
+
+    def allows_host(self, host: str) -> bool:
+        """Whether a Host header is exactly an allowed name, with a port or not (``localhost:8000``,
+        ``[::1]:8000``): nothing else, since the URL the request came in on is built from it."""
+        match = _HOST.fullmatch(host.lower())
+        allowed = {h.strip().lower() for h in self.allowed_hosts.split(",")}
+        return match is not None and match["name"] in allowed
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

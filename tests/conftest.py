@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.log_store import LogStore
+from tests.integration.anchors import nodes
 from tests.support.postgres import PostgresServer, running_postgres
 
 IN_CI = os.environ.get("CI") == "true"
@@ -57,3 +58,11 @@ def log(db_url: str) -> Iterator[LogStore]:
     store = LogStore.open(db_url)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[nodes.Node]:
+    """One anvil for the session (each test deploys its own contract on it)."""
+    require(nodes.anvil_available(), f"anvil ({nodes.ANVIL}; run `npm ci`)")
+    with nodes.running(nodes.anvil(tmp_path_factory.mktemp("anvil"))) as node:
+        yield node

@@ -2,15 +2,20 @@
 //
 // A file is hashed here, in the browser (it never leaves the machine); its SHA-256, a pasted
 // SHA-256 or a proof bundle goes to POST /v1/verify; /verify?id=<record id> fetches the record's
-// bundle first. Whatever the server answers, the page checks the bundle again itself: the record's
-// leaf hash (RFC 8785 + SHA-256), the inclusion proof up to the checkpoint's root (RFC 9162), the
-// checkpoint's Ed25519 signature when the browser can, and the dropped file's digest. Every value
-// from the server or a bundle is put on the page as text, never as HTML.
+// bundle first. The page pins this server's trust root (GET /v1/trust, kept in localStorage so a
+// bundle can still be checked offline) and, whatever the server answers, judges every bundle again
+// itself against that pinned key only (verdict.js): leaf hash, inclusion proof, the checkpoint's
+// signature, the log it comes from, party signatures. It shows success only when the server says
+// verified and the browser's own checks agree. Everything it reads is parsed by the strict parser
+// (json.js: no duplicate keys, bounded depth), and every value from the server or a bundle is put
+// on the page as text, never as HTML.
 
 import { STRINGS, initialLanguage, saveLanguage, translate } from "./i18n.js";
-import { canonicalBytes } from "./jcs.js";
-import { recordLeafHash, verifyInclusion } from "./merkle.js";
+import { MAX_DEPTH, parseJson } from "./json.js";
+import { recordLeafHash } from "./merkle.js";
+import { bundleProblem, isObject } from "./record.js";
 import { Sha256, toHex } from "./sha256.js";
+import { Level, judge, parseTrust } from "./verdict.js";
 
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 // Files up to this size are hashed by WebCrypto in one piece; larger ones (or every file, where
@@ -20,7 +25,9 @@ const SLICE_BYTES = 8 * 1024 * 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const RECORD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-const state = { lang: "zh", view: null };
+const TRUST_CACHE = "sunlight.trust";
+
+const state = { lang: "zh", view: null, trust: null };
 const $ = (id) => document.getElementById(id);
 const t = (key, params) => translate(state.lang, key, params);
 
@@ -40,7 +47,6 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const text = (v) => (v === null || v === undefined || v === "" ? null : String(v));
 
 // --- language ----------------------------------------------------------------------------------
@@ -85,6 +91,7 @@ class PageError extends Error {
   }
 }
 
+/** {status, body}: the body as strict JSON (null when it is not). */
 async function request(url, options = {}) {
   let response;
   try {
@@ -94,7 +101,7 @@ async function request(url, options = {}) {
   }
   let body = null;
   try {
-    body = await response.json();
+    body = parseJson(await response.text(), { what: "answer" });
   } catch {
     body = null;
   }
@@ -114,84 +121,89 @@ async function postVerify(bodyText) {
   throw new PageError("error.server", { status });
 }
 
-// --- checks made in the browser ----------------------------------------------------------------
+// --- the pinned trust root ---------------------------------------------------------------------
 
-function base64ToBytes(value) {
-  if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return null;
+function logIdOf(doc) {
   try {
-    return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+    const root = parseTrust(doc);
+    return root.logs.length ? root.logs[0].log_id : null;
   } catch {
     return null;
   }
 }
 
-async function checkCheckpointSignature(bundle) {
-  const cp = bundle.checkpoint;
-  const key = base64ToBytes(bundle.log_public_key);
-  if (!key || key.length !== 32) return { passed: null, detail: t("browser.no_key") };
-  const subtle = globalThis.crypto && globalThis.crypto.subtle;
-  if (!subtle) return { passed: null, detail: t("browser.unsupported") };
-  const logId = toHex(new Uint8Array(await subtle.digest("SHA-256", key)));
-  if (logId !== cp.log_id) return { passed: false, detail: t("browser.sig_logid") };
-  const signature = base64ToBytes(cp.signature);
-  const payload = canonicalBytes({
-    type: "sunlight-checkpoint/1",
-    log_id: cp.log_id,
-    tree_size: cp.tree_size,
-    root_hash: cp.root_hash,
-    timestamp: cp.timestamp,
-  });
-  let publicKey;
+function cachedTrust() {
   try {
-    publicKey = await subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
+    const saved = parseJson(window.localStorage.getItem(TRUST_CACHE) || "null", { what: "saved trust" });
+    if (isObject(saved) && typeof saved.fetched_at === "string" && logIdOf(saved.doc)) return saved;
   } catch {
-    return { passed: null, detail: t("browser.unsupported") };
+    // nothing usable saved
   }
-  try {
-    const ok = signature !== null
-      && (await subtle.verify({ name: "Ed25519" }, publicKey, signature, payload));
-    return ok ? { passed: true, detail: t("browser.sig_ok") } : { passed: false, detail: t("browser.sig_bad") };
-  } catch {
-    return { passed: false, detail: t("browser.sig_bad") };
-  }
-}
-
-function bundleProblem(bundle) {
-  const cp = bundle && bundle.checkpoint;
-  if (!isObject(bundle) || !isObject(bundle.record) || !isObject(cp)) return "bundle.error.format";
   return null;
 }
 
-/** The checks this browser makes on one registration; each {check, passed, detail}. */
-async function browserChecks(item, context) {
+/**
+ * This server's trust root: {doc, logId, source: "network" | "cache" | "none", fetchedAt,
+ * changedFrom}. Fetched from GET /v1/trust and saved; the saved copy is used when the server
+ * cannot be reached.
+ */
+async function fetchTrust() {
+  const saved = cachedTrust();
+  let fresh = null;
+  try {
+    const { status, body } = await request("/v1/trust");
+    if (status === 200 && logIdOf(body)) fresh = body;
+  } catch {
+    fresh = null;
+  }
+  if (fresh) {
+    const fetchedAt = new Date().toISOString();
+    try {
+      window.localStorage.setItem(TRUST_CACHE, JSON.stringify({ doc: fresh, fetched_at: fetchedAt }));
+    } catch {
+      // storage may be disabled: the page still works while online
+    }
+    const logId = logIdOf(fresh);
+    const old = saved ? logIdOf(saved.doc) : null;
+    return { doc: fresh, logId, source: "network", fetchedAt, changedFrom: old && old !== logId ? old : null };
+  }
+  if (saved) {
+    return { doc: saved.doc, logId: logIdOf(saved.doc), source: "cache", fetchedAt: saved.fetched_at, changedFrom: null };
+  }
+  return { doc: null, logId: null, source: "none", fetchedAt: null, changedFrom: null };
+}
+
+function loadTrust() {
+  if (state.trust === null) state.trust = fetchTrust();
+  return state.trust;
+}
+
+// --- checks made in the browser ----------------------------------------------------------------
+
+function checkLabel(name) {
+  const signature = /^signature:(.*)\/([^/]*)$/.exec(name);
+  if (signature) return t("check.signature", { party: signature[1], key_id: signature[2] });
+  const keyProof = /^key_proof@(\d+)$/.exec(name);
+  if (keyProof) return t("check.key_proof", { index: keyProof[1] });
+  return `check.${name}` in STRINGS[state.lang] ? t(`check.${name}`) : name;
+}
+
+/** The checks this browser makes on one registration; each {check, passed, key, params}. */
+async function browserChecks(item, context, trust) {
   const checks = [];
-  const add = (check, passed, detail) => checks.push({ check, passed, detail });
+  const add = (check, passed, key, params = {}) => checks.push({ check, passed, key, params });
   const bundle = item.bundle;
   const record = bundle ? bundle.record : item.record;
 
   if (bundle) {
-    let computed = null;
-    try {
-      computed = recordLeafHash(bundle.record);
-    } catch (e) {
-      add("leaf_hash", false, String(e && e.message ? e.message : e));
+    const file = context.file ? { sha256: context.file.sha256, size: context.file.size } : null;
+    item.judged = await judge(bundle, trust.doc, file);
+    checks.push(...item.judged.checks);
+    const leaf = checks.find((c) => c.check === "leaf_hash");
+    if (leaf && item.leaf_hash && item.leaf_hash !== bundle.leaf_hash) {
+      // The server's own record of this leaf differs from the bundle it handed out.
+      Object.assign(leaf, { passed: false, key: "browser.leaf_server", params: { got: item.leaf_hash, want: bundle.leaf_hash } });
     }
-    if (computed !== null) {
-      if (computed !== bundle.leaf_hash) {
-        add("leaf_hash", false, t("browser.leaf_bad", { got: computed, want: bundle.leaf_hash }));
-      } else if (item.leaf_hash && item.leaf_hash !== bundle.leaf_hash) {
-        add("leaf_hash", false, t("browser.leaf_server", { got: item.leaf_hash, want: bundle.leaf_hash }));
-      } else {
-        add("leaf_hash", true, t("browser.leaf_ok"));
-      }
-    }
-    const cp = bundle.checkpoint;
-    const inclusion = verifyInclusion(
-      computed ?? "", bundle.leaf_index, cp.tree_size, bundle.inclusion_proof, cp.root_hash,
-    );
-    add("inclusion", inclusion.ok, inclusion.ok ? t("browser.inclusion_ok") : inclusion.reason);
-    const sig = await checkCheckpointSignature(bundle);
-    add("checkpoint_signature", sig.passed, sig.detail);
   } else {
     if (isObject(item.record) && typeof item.leaf_hash === "string") {
       let computed = null;
@@ -201,21 +213,22 @@ async function browserChecks(item, context) {
         computed = null;
       }
       const ok = computed === item.leaf_hash;
-      add("leaf_hash", ok, ok ? t("browser.leaf_ok") : t("browser.leaf_bad", { got: computed, want: item.leaf_hash }));
+      add("leaf_hash", ok, ok ? "browser.leaf_ok" : "browser.leaf_bad", { got: computed, want: item.leaf_hash });
     }
-    add("inclusion", null, t("browser.no_bundle"));
+    add("inclusion", null, "browser.no_bundle");
+    if (context.file) {
+      const content = isObject(record) && isObject(record.content) ? record.content : null;
+      const f = context.file;
+      if (!content) add("file", false, "browser.file_none");
+      else if (content.sha256 !== f.sha256) add("file", false, "browser.file_bad", { got: f.sha256, want: content.sha256 });
+      else if (content.size !== f.size) add("file", false, "browser.file_size", { got: f.size, want: content.size });
+      else add("file", true, "browser.file_ok");
+    }
   }
-
-  const content = isObject(record) && isObject(record.content) ? record.content : null;
-  if (context.file) {
-    const f = context.file;
-    if (!content) add("file", false, t("browser.file_none"));
-    else if (content.sha256 !== f.sha256) add("file", false, t("browser.file_bad", { got: f.sha256, want: content.sha256 }));
-    else if (content.size !== f.size) add("file", false, t("browser.file_size", { got: f.size, want: content.size }));
-    else add("file", true, t("browser.file_ok"));
-  } else if (context.sha256) {
+  if (context.sha256) {
+    const content = isObject(record) && isObject(record.content) ? record.content : null;
     const ok = Boolean(content) && content.sha256 === context.sha256;
-    add("sha256", ok, ok ? t("browser.sha_ok") : t("browser.sha_bad", { want: content ? content.sha256 : t("none") }));
+    add("sha256", ok, ok ? "browser.sha_ok" : "browser.sha_bad", { want: content ? content.sha256 : t("none") });
   }
   return checks;
 }
@@ -223,7 +236,7 @@ async function browserChecks(item, context) {
 // --- building the view -------------------------------------------------------------------------
 
 function itemsOf(response, context) {
-  const records = Array.isArray(response.records) ? response.records.filter(isObject) : [];
+  const records = response && Array.isArray(response.records) ? response.records.filter(isObject) : [];
   if (context.bundle) {
     const server = records[0] || {};
     return [{
@@ -238,22 +251,53 @@ function itemsOf(response, context) {
   return records.map((r) => ({ ...r, bundle: isObject(r.bundle) && !bundleProblem(r.bundle) ? r.bundle : null }));
 }
 
-async function buildView(response, context) {
-  const items = itemsOf(response, context);
-  for (const item of items) item.browser = await browserChecks(item, context);
-  const serverChecks = Array.isArray(response.checks) ? response.checks.filter(isObject) : [];
-  const failed = (checks) => checks.some((c) => c.passed === false);
-  const browserFailed = items.some((item) => failed(item.browser));
-  const browserProved = items.some((item) => item.bundle && !failed(item.browser)
-    && ["leaf_hash", "inclusion"].every((n) => item.browser.some((c) => c.check === n && c.passed === true)));
+const failures = (checks) => checks.filter((c) => c.passed === false);
 
-  let verdict;
-  if (items.length === 0) verdict = response.verified ? "bad" : "notfound";
-  else if (response.verified === true && browserProved && !browserFailed) verdict = "ok";
-  else if (!failed(serverChecks) && !browserFailed && items.every((i) => !i.bundle)) verdict = "pending";
-  else verdict = "bad";
-  const mismatch = verdict === "bad" && response.verified === true;
-  return { kind: "result", verdict, mismatch, items, serverChecks, context };
+/**
+ * The page's verdict: {verdict: ok | warn | bad | notfound | pending, level, ...}.
+ *
+ * ok only when the server says verified (anchored or verified_by_log, which it then is) and the
+ * browser, judging the same bundle against the pinned key, found it verified_by_log with nothing
+ * failed; "anchored" comes only from the server, which reads the chain. A server that says
+ * verified while the browser fails a check is a mismatch, shown as a failure.
+ */
+function decide(response, items, serverChecks) {
+  const browserFailed = items.flatMap((item) => failures(item.browser));
+  const judged = items.filter((item) => item.judged);
+  if (response === null) {
+    // The server cannot be reached: the browser's own verdict, never shown as success.
+    if (browserFailed.length) return { verdict: "bad", level: Level.NOT_VERIFIED, failing: browserFailed[0], offline: true };
+    return { verdict: "warn", level: judged.length ? judged[0].judged.level : Level.NOT_AUTHENTICATED, offline: true };
+  }
+  const serverFailed = failures(serverChecks);
+  if (items.length === 0) {
+    return { verdict: response.verified === true ? "bad" : "notfound", level: response.level, mismatch: response.verified === true };
+  }
+  if (response.level === Level.NOT_VERIFIED || serverFailed.length) {
+    return { verdict: "bad", level: Level.NOT_VERIFIED, failing: serverFailed[0] || browserFailed[0] || null };
+  }
+  if (browserFailed.length) {
+    return { verdict: "bad", level: Level.NOT_VERIFIED, failing: browserFailed[0], mismatch: response.verified === true };
+  }
+  if (response.verified === true && (response.level === Level.ANCHORED || response.level === Level.LOG_VERIFIED)) {
+    if (judged.some((item) => item.judged.level === Level.LOG_VERIFIED)) return { verdict: "ok", level: response.level };
+    // A browser without Ed25519 proved leaf, inclusion and log but could not check the signature.
+    const unsupported = judged.some((item) => ["leaf_hash", "inclusion", "log"].every(
+      (n) => item.browser.some((c) => c.check === n && c.passed === true),
+    ) && item.browser.some((c) => c.check === "checkpoint_signature" && c.key === "browser.unsupported"));
+    if (unsupported) return { verdict: "ok", level: response.level, sigNote: true };
+    return { verdict: "warn", level: Level.NOT_AUTHENTICATED, unconfirmed: true };
+  }
+  if (items.every((item) => !item.bundle)) return { verdict: "pending", level: response.level };
+  return { verdict: "warn", level: Level.NOT_AUTHENTICATED };
+}
+
+async function buildView(response, context) {
+  const trust = await loadTrust();
+  const items = itemsOf(response, context);
+  for (const item of items) item.browser = await browserChecks(item, context, trust);
+  const serverChecks = response && Array.isArray(response.checks) ? response.checks.filter(isObject) : [];
+  return { kind: "result", ...decide(response, items, serverChecks), items, serverChecks, context, trust };
 }
 
 // --- rendering ---------------------------------------------------------------------------------
@@ -313,27 +357,54 @@ function fields(rows) {
   return dl;
 }
 
+const statusOf = (passed) => (passed === true ? "true" : passed === false ? "false" : "null");
+
+/** A check's explanation: the browser's in the visitor's language, the server's as it wrote it. */
+const detailOf = (c) => (c.key ? t(c.key, c.params) : text(c.detail));
+
 function checkList(checks, who) {
   const list = el("ul", { class: "checks", "data-checks": who });
   for (const c of checks) {
-    const status = c.passed === true ? "true" : c.passed === false ? "false" : "null";
+    const status = statusOf(c.passed);
     const name = text(c.check) || "?";
-    const label = `check.${name}` in STRINGS[state.lang] ? t(`check.${name}`) : name;
+    const detail = detailOf(c);
     list.append(el("li", { class: `check check--${status}`, "data-check": name, "data-passed": status },
       el("span", { class: "check-icon", "aria-hidden": "true" }),
       el("span", { class: "check-body" },
-        el("span", { class: "check-label" }, label),
+        el("span", { class: "check-label" }, checkLabel(name)),
         el("span", { class: "check-status" }, t(`status.${status}`)),
-        text(c.detail) ? el("span", { class: "check-detail" }, c.detail) : null)));
+        detail ? el("span", { class: "check-detail" }, detail) : null)));
   }
   return list;
+}
+
+/**
+ * A party signature as checked: by the browser when it judged the bundle, else by the server;
+ * a signature nobody checked is "not checked", with the reason, and does not count.
+ */
+function signatureRow(sig, item, view, index) {
+  const name = `signature:${text(sig.party) || "?"}/${text(sig.key_id) || "?"}`;
+  const server = index === 0 ? view.serverChecks : [];
+  const check = item.browser.find((c) => c.check === name) || server.find((c) => c.check === name);
+  const status = statusOf(check ? check.passed : null);
+  const why = check ? detailOf(check) : t(item.bundle ? "why.party_unproved" : "browser.no_bundle");
+  return el("li", { class: `sig sig--${status}`, "data-signature": name, "data-passed": status },
+    el("span", { class: "sig-status" }, t(`sig.${status}`)),
+    " ",
+    el("span", { class: "sig-party" }, text(sig.party) || "?"),
+    ` · ${text(sig.alg) || "?"} · ${t("field.key_id")} `,
+    el("span", { class: "mono" }, text(sig.key_id) || "?"),
+    status === "true" ? null : el("span", { class: "sig-why" }, why));
 }
 
 function renderItem(item, index, count, view) {
   const record = isObject(item.record) ? item.record : {};
   const content = isObject(record.content) ? record.content : {};
   const bundle = item.bundle;
-  const title = count > 1 ? t("section.record.n", { n: index + 1 }) : t("section.record");
+  // What a bundle that did not verify says is only its claim: the heading says so.
+  const claimed = view.verdict === "bad" || view.verdict === "warn";
+  const title = count > 1 ? t("section.record.n", { n: index + 1 })
+    : t(claimed ? "section.record.claimed" : "section.record");
   const box = el("article", { class: "card record", "data-record": item.id || index });
   box.append(el("h2", {}, title));
   box.append(fields([
@@ -359,10 +430,8 @@ function renderItem(item, index, count, view) {
   box.append(el("h3", {}, t("section.signatures")));
   if (sigs.length === 0) box.append(el("p", { class: "muted" }, t("section.signatures.none")));
   else {
-    box.append(el("ul", { class: "sigs" }, sigs.map((s) => el("li", {},
-      el("span", { class: "sig-party" }, text(s.party) || "?"),
-      ` · ${text(s.alg) || "?"} · ${t("field.key_id")} `,
-      el("span", { class: "mono" }, text(s.key_id) || "?")))));
+    box.append(el("p", { class: "muted small" }, t("section.signatures.note")));
+    box.append(el("ul", { class: "sigs" }, sigs.map((s) => signatureRow(s, item, view, index))));
   }
 
   if (bundle) {
@@ -400,20 +469,74 @@ function renderItem(item, index, count, view) {
   return box;
 }
 
-function verdictBox(view) {
+/** The ids a "not from this log" failure names: the bundle's log and the pinned one. */
+function foreignIds(view) {
+  const item = view.items.find((i) => i.bundle);
+  const check = item && item.browser.find((c) => c.check === "log" && c.key === "why.log_foreign");
+  if (check) return check.params;
+  return { theirs: item ? item.bundle.checkpoint.log_id : "?", ours: view.trust.logId || "?" };
+}
+
+/** [title, body lines (text, or a node holding ids)] of the verdict, in plain words. */
+function verdictWords(view) {
   const v = view.verdict;
-  const heading = { ok: "verdict.ok", bad: "verdict.bad", notfound: "verdict.notfound", pending: "verdict.pending" }[v];
-  let body;
-  if (v === "ok") body = view.context.file || view.context.sha256 ? t("verdict.ok.file") : t("verdict.ok.record");
-  else if (v === "bad") body = view.mismatch ? t("verdict.mismatch") : t("verdict.bad.text");
-  else body = t(`verdict.${v}.text`);
-  const box = el("div", { class: `verdict verdict--${v}`, id: "verdict" },
-    el("span", { class: "verdict-icon", "aria-hidden": "true" }),
-    el("div", {},
-      el("p", { class: "verdict-title" }, t(heading)),
-      el("p", { class: "verdict-text" }, body),
-      view.items.length > 1 ? el("p", { class: "verdict-text" }, t("verdict.count", { n: view.items.length })) : null));
-  return box;
+  const onFile = Boolean(view.context.file || view.context.sha256);
+  if (v === "ok") {
+    const lines = view.level === Level.ANCHORED
+      ? [t(onFile ? "verdict.anchored.file" : "verdict.anchored")]
+      : [t("verdict.logged.text")];
+    if (view.sigNote) lines.push(t("verdict.sig_note"));
+    return [t(view.level === Level.ANCHORED ? "verdict.ok" : "verdict.logged"), lines];
+  }
+  if (v === "warn") {
+    if (view.offline) {
+      const logged = view.level === Level.LOG_VERIFIED;
+      return [t(logged ? "verdict.offline" : "verdict.unauth"), [t(logged ? "verdict.offline.logged" : "verdict.offline.unauth")]];
+    }
+    return [t("verdict.unauth"), [t(view.unconfirmed ? "verdict.unconfirmed.text" : "verdict.unauth.text")]];
+  }
+  if (v === "bad") {
+    if (view.mismatch) return [t("verdict.bad"), [t("verdict.mismatch")]];
+    const lines = [];
+    if (view.failing && view.failing.check === "log") {
+      const ids = foreignIds(view);
+      lines.push(t("verdict.foreign"),
+        el("span", { class: "verdict-id" }, `${t("verdict.foreign.theirs")} `, el("span", { class: "mono" }, ids.theirs)),
+        el("span", { class: "verdict-id" }, `${t("verdict.foreign.ours")} `, el("span", { class: "mono" }, ids.ours)));
+    }
+    else if (view.failing) lines.push(t("verdict.failed", { check: checkLabel(text(view.failing.check) || "?") }));
+    lines.push(t("verdict.bad.text"));
+    return [t("verdict.bad"), lines];
+  }
+  return [t(`verdict.${v}`), [t(`verdict.${v}.text`)]];
+}
+
+function verdictBox(view) {
+  const [title, lines] = verdictWords(view);
+  return el("div", {
+    class: `verdict verdict--${view.verdict}`,
+    id: "verdict",
+    "data-verdict": view.verdict,
+    "data-level": view.level || null,
+    "data-failed": view.failing ? text(view.failing.check) : null,
+  },
+  el("span", { class: "verdict-icon", "aria-hidden": "true" }),
+  el("div", {},
+    el("p", { class: "verdict-title" }, title),
+    lines.map((line) => el("p", { class: "verdict-text" }, line)),
+    view.items.length > 1 ? el("p", { class: "verdict-text" }, t("verdict.count", { n: view.items.length })) : null));
+}
+
+/** Which key the browser checked with, and where the page got it. */
+function trustNote(trust) {
+  const note = el("div", { class: "trust-note", id: "trust-note", "data-trust-source": trust.source });
+  if (trust.source === "none") note.append(el("p", {}, t("trust.none")));
+  else {
+    const key = trust.source === "cache" ? "trust.cache" : "trust.network";
+    note.append(el("p", {}, t(key, { time: formatTime(trust.fetchedAt) }), el("span", { class: "mono" }, trust.logId)));
+  }
+  if (trust.changedFrom) note.append(el("p", { class: "trust-changed" }, t("trust.changed", { old: trust.changedFrom })));
+  return note;
 }
 
 function render(view) {
@@ -422,6 +545,8 @@ function render(view) {
   result.replaceChildren();
   result.hidden = false;
   result.dataset.verdict = view.kind === "result" ? view.verdict : view.kind;
+  if (view.kind === "result" && view.level) result.dataset.level = view.level;
+  else delete result.dataset.level;
   if (view.kind === "busy") {
     result.append(el("p", { class: "busy" }, t(view.key, view.params)));
     return;
@@ -433,6 +558,7 @@ function render(view) {
     return;
   }
   result.append(verdictBox(view));
+  result.append(trustNote(view.trust));
   const f = view.context.file;
   if (f) {
     result.append(el("p", { class: "your-file" }, `${t("file.chosen")}: `, el("strong", {}, f.name),
@@ -501,25 +627,34 @@ function checkHash(sha256) {
   });
 }
 
+/** {bundle} read strictly from pasted or uploaded text, or {error, params} saying why not. */
 function parseBundleText(raw) {
   if (!raw.trim()) return { error: "bundle.error.empty" };
   if (new TextEncoder().encode(raw).length > MAX_BUNDLE_BYTES) return { error: "bundle.error.large" };
   let bundle;
   try {
-    bundle = JSON.parse(raw);
-  } catch {
+    bundle = parseJson(raw, { what: "bundle" });
+  } catch (e) {
+    if (e.code === "duplicate") return { error: "bundle.error.duplicate", params: { key: e.key } };
+    if (e.code === "depth") return { error: "bundle.error.depth", params: { max: MAX_DEPTH } };
     return { error: "bundle.error.json" };
   }
-  if (!isObject(bundle) || bundle.format !== "sunlight-proof/1" || bundleProblem(bundle)) {
-    return { error: "bundle.error.format" };
-  }
+  if (!isObject(bundle) || bundle.format !== "sunlight-proof/1") return { error: "bundle.error.format" };
+  const problem = bundleProblem(bundle);
+  if (problem) return { error: "bundle.error.shape", params: { problem } };
   return { bundle };
 }
 
-function checkBundle(raw, bundle) {
+function checkBundle(bundle) {
   return run(async () => {
     render({ kind: "busy", key: "working" });
-    const response = await postVerify(raw);
+    // The server judges exactly what this page read: the parsed bundle, written out again.
+    let response = null;
+    try {
+      response = await postVerify(JSON.stringify(bundle));
+    } catch (e) {
+      if (!(e instanceof PageError && e.key === "error.network")) throw e;
+    }
     return buildView(response, { bundle });
   });
 }
@@ -539,9 +674,11 @@ function checkId(id) {
       const body = isObject(got.body) ? got.body : {};
       const record = isObject(body.record) ? body.record : body.v === 1 ? body : null;
       const item = { id, record, leaf_index: body.leaf_index, leaf_hash: body.leaf_hash, bundle: null, status: "pending" };
-      item.browser = await browserChecks(item, {});
-      const verdict = item.browser.some((c) => c.passed === false) ? "bad" : "pending";
-      return { kind: "result", verdict, mismatch: false, items: [item], serverChecks: [], context: { id } };
+      const trust = await loadTrust();
+      item.browser = await browserChecks(item, {}, trust);
+      const failing = failures(item.browser)[0] || null;
+      const verdict = failing ? "bad" : "pending";
+      return { kind: "result", verdict, level: null, failing, items: [item], serverChecks: [], context: { id }, trust };
     }
     throw new PageError("error.server", { status: proof.status });
   });
@@ -556,6 +693,7 @@ function showFieldError(node, message) {
 
 function init() {
   applyLanguage(initialLanguage());
+  loadTrust(); // pinned (and saved) before the visitor asks anything
   $("lang-zh").addEventListener("click", () => { saveLanguage("zh"); applyLanguage("zh"); });
   $("lang-en").addEventListener("click", () => { saveLanguage("en"); applyLanguage("en"); });
 
@@ -603,11 +741,12 @@ function init() {
   });
   $("bundle-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const raw = bundleText.value;
-    const { bundle, error } = parseBundleText(raw);
-    showFieldError(bundleError, error ? t(error) : null);
+    const { bundle, error, params } = parseBundleText(bundleText.value);
+    showFieldError(bundleError, error ? t(error, params) : null);
     bundleText.setAttribute("aria-invalid", String(Boolean(error)));
-    if (!error) checkBundle(raw, bundle);
+    // A refused bundle replaces any earlier verdict: no success may stay on screen beside it.
+    if (error) render({ kind: "error", key: error, params });
+    else checkBundle(bundle);
   });
 
   const id = new URLSearchParams(window.location.search).get("id");

@@ -1,5 +1,6 @@
 """The sunlight command line as a user runs it: stamp, proof, verify, audit, demo."""
 
+import base64
 import json
 import os
 import stat
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from notary.signing import NotaryKey
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
 
@@ -59,9 +62,13 @@ def test_proof_then_offline_verify_with_the_file(stamped, tmp_path):
     data, files, receipts = stamped
     bundle = tmp_path / "b.json"
     run("proof", receipts[1]["id"], "-o", str(bundle), data_dir=data)
-    ok = run("verify", str(bundle), "--file", str(files[1]), "--json", data_dir=data)
+    key = base64.b64encode(NotaryKey.from_pem((data / "notary_key.pem").read_bytes()).public_key)
+    pin = ("--log-key", key.decode())
+    unpinned = run("verify", str(bundle), "--file", str(files[1]), data_dir=data, check=False)
+    assert unpinned.returncode == 3 and "NOT AUTHENTICATED" in unpinned.stdout
+    ok = run("verify", str(bundle), "--file", str(files[1]), *pin, "--json", data_dir=data)
     report = json.loads(ok.stdout)
-    assert report["verified"] is True
+    assert report["verified"] is True and report["level"] == "verified_by_log"
     assert {c["check"] for c in report["checks"] if c["passed"]} >= {
         "leaf_hash",
         "inclusion",
@@ -71,13 +78,13 @@ def test_proof_then_offline_verify_with_the_file(stamped, tmp_path):
 
     changed = tmp_path / "changed.bin"
     changed.write_bytes(files[1].read_bytes() + b"!")
-    bad = run("verify", str(bundle), "--file", str(changed), data_dir=data, check=False)
+    bad = run("verify", str(bundle), "--file", str(changed), *pin, data_dir=data, check=False)
     assert bad.returncode == 1 and "NOT VERIFIED" in bad.stdout and "FAILED" in bad.stdout
 
     tampered = json.loads(bundle.read_text())
     tampered["record"]["content"]["size"] += 1
     bundle.write_text(json.dumps(tampered))
-    bad = run("verify", str(bundle), "--json", data_dir=data, check=False)
+    bad = run("verify", str(bundle), "--json", *pin, data_dir=data, check=False)
     assert bad.returncode == 1
     assert {c["check"] for c in json.loads(bad.stdout)["checks"] if c["passed"] is False} == {
         "leaf_hash",
@@ -119,8 +126,10 @@ def test_demo_runs_end_to_end(tmp_path):
         "demo", "--data-dir", str(tmp_path / "demo"), "--no-keep-serving", data_dir=tmp_path
     )
     assert "demo complete" in result.stdout, result.stdout
-    assert result.stdout.count("✓") == 12 and "✗" not in result.stdout  # 4 records x 3 paths
-    assert "rejected" in result.stdout
+    # 4 records: anchored through the API and the trust file, verified by the pinned log offline
+    assert result.stdout.count("API anchored") == 4, result.stdout
+    assert result.stdout.count("pinned key verified_by_log") == 4
+    assert "rejected" in result.stdout and "— refused" in result.stdout
     out = tmp_path / "demo" / "demo" / "out"
     assert (out / "contract-certificate.pdf").read_bytes().startswith(b"%PDF")
-    assert len(list(out.glob("*.proof.json"))) == 4
+    assert len(list(out.glob("*.proof.json"))) == 5  # 4 records and the forgery

@@ -54,7 +54,8 @@ def make_api(tmp_path: Path, **overrides: Any) -> Iterator[Api]:
         data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, anchor_interval_s=3600, **overrides
     )
     app = create_app(settings, run_anchorer=False)
-    with TestClient(app) as client:
+    # localhost: a host the default SUNLIGHT_ALLOWED_HOSTS lists (certificates point back to it).
+    with TestClient(app, base_url="http://localhost") as client:
         api = Api(client, settings, {"admin": ADMIN_TOKEN}, {})
         admin = api.auth("admin")
         for party, roles in (

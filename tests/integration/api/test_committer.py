@@ -52,9 +52,7 @@ def test_concurrent_records_share_transactions_and_each_gets_its_receipt(parts) 
     committer = Committer(notary, blobs)
 
     async def main() -> list[Accepted]:
-        return await asyncio.gather(
-            *(committer.accept(rec(i), public=True, blob=False) for i in range(200))
-        )
+        return await asyncio.gather(*(committer.accept(rec(i), blob=False) for i in range(200)))
 
     accepted = asyncio.run(main())
     assert sorted(a.entry.index for a in accepted) == list(range(200))
@@ -73,8 +71,8 @@ def test_a_stale_prev_fails_alone_in_its_group(parts) -> None:
     stale = rec(1, project="ROAD-1", prev="00" * 32)
 
     async def main() -> list[Accepted | BaseException]:
-        good = [committer.accept(rec(i, project="ROAD-1"), public=True, blob=False) for i in (2, 3)]
-        bad = committer.accept(stale, public=True, blob=False)
+        good = [committer.accept(rec(i, project="ROAD-1"), blob=False) for i in (2, 3)]
+        bad = committer.accept(stale, blob=False)
         return await asyncio.gather(*good, bad, return_exceptions=True)
 
     *good, bad = asyncio.run(main())
@@ -104,7 +102,7 @@ def test_files_are_flushed_before_their_records_and_a_failed_flush_records_nothi
 
     async def main(blob: bool) -> list[Accepted | BaseException]:
         return await asyncio.gather(
-            *(committer.accept(rec(i), public=True, blob=blob) for i in range(3)),
+            *(committer.accept(rec(i), blob=blob) for i in range(3)),
             return_exceptions=True,
         )
 
