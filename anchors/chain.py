@@ -236,20 +236,14 @@ class Web3Chain:
             return bool(fn.call())
 
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
-        with self._guard(f"reading the receipt of {tx_hash}"):
-            try:
-                r = self.w3.eth.get_transaction_receipt(cast(Any, tx_hash))
-            except TransactionNotFound:
-                return None
-            if r is None or r.get("blockNumber") is None:
-                return None
-            # Only logs the trusted contract emitted: a forger's contract emits the same event.
-            ours = [
-                log for log in r["logs"] if str(log["address"]).lower() == self._address.lower()
-            ]
-            events = self._contract.events.CheckpointAnchored().process_receipt(
-                cast(Any, {**r, "logs": ours}), errors=DISCARD
-            )
+        r = self._mined_receipt(tx_hash)
+        if r is None:
+            return None
+        # Only logs the trusted contract emitted: a forger's contract emits the same event.
+        ours = [log for log in r["logs"] if str(log["address"]).lower() == self._address.lower()]
+        events = self._contract.events.CheckpointAnchored().process_receipt(
+            cast(Any, {**r, "logs": ours}), errors=DISCARD
+        )
         return AnchorTx(
             tx_hash=tx_hash,
             status=int(r["status"]),
@@ -352,13 +346,18 @@ class Web3Chain:
                 f"the node refused {tx_hash}: {message}", nonce_too_low=low
             )
 
-    def receipt(self, tx_hash: str) -> TxReceipt | None:
+    def _mined_receipt(self, tx_hash: str) -> Any:
+        """The node's receipt of a mined transaction; None when unknown or not yet mined."""
         with self._guard(f"reading the receipt of {tx_hash}"):
             try:
                 r = self.w3.eth.get_transaction_receipt(cast(Any, tx_hash))
             except TransactionNotFound:
                 return None
-        if r is None or r.get("blockNumber") is None:
+        return None if r is None or r.get("blockNumber") is None else r
+
+    def receipt(self, tx_hash: str) -> TxReceipt | None:
+        r = self._mined_receipt(tx_hash)
+        if r is None:
             return None
         return TxReceipt(
             tx_hash=tx_hash,
