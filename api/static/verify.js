@@ -115,7 +115,7 @@ async function postVerify(bodyText) {
     body: bodyText,
   });
   if (status === 200 && isObject(body) && Array.isArray(body.checks)) return body;
-  if (status === 422 && isObject(body) && typeof body.detail === "string") {
+  if ((status === 400 || status === 422) && isObject(body) && typeof body.detail === "string") {
     throw new PageError("error.refused", { detail: body.detail });
   }
   throw new PageError("error.server", { status });
