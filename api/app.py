@@ -38,6 +38,7 @@ from notary.errors import (
     CertificateError,
     ChainUnavailableError,
     InvalidJSONError,
+    InvalidRequestError,
     KeyMaterialError,
     LogError,
     NotaryError,
@@ -68,6 +69,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (LogError, 503),
     (InvalidJSONError, 400),
     (RecordError, 422),
+    (InvalidRequestError, 422),
     (VerificationError, 422),
 ]
 

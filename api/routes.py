@@ -31,7 +31,7 @@ from notary.bundle import (
     verify_bundle,
 )
 from notary.digests import ContentDigest, digest_stream
-from notary.errors import NotFoundError, RecordError
+from notary.errors import InvalidRequestError, NotFoundError, RecordError
 from notary.keys import KEY_REGISTRATION, KEY_REVOCATION, registration_data, revocation_data
 from notary.records import (
     Content,
@@ -587,7 +587,7 @@ def consistency(
     """RFC 6962 consistency proof between two tree sizes of the log."""
     size, _ = ctx.notary.log.state()
     if not from_size <= to_size <= size:
-        raise RecordError(f"need 0 <= from <= to <= {size} (the log's size)", field="from")
+        raise InvalidRequestError(f"from, to: need 0 <= from <= to <= {size} (the log's size)")
     proof = ctx.notary.log.consistency_proof(from_size, to_size)
     return ConsistencyOut(
         from_size=from_size,

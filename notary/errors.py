@@ -52,6 +52,12 @@ class TrustRootError(NotaryError, ValueError):
     code = "invalid_trust_root"
 
 
+class InvalidRequestError(NotaryError, ValueError):
+    """A request's parameters make no sense together (a range outside the log, say)."""
+
+    code = "invalid_request"
+
+
 class RecordError(NotaryError, ValueError):
     """A record (or another input document) is invalid. ``field`` names the offending field."""
 

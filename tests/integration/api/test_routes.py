@@ -480,3 +480,10 @@ def test_the_embedded_chain_answers_json_rpc_in_a_nodes_encoding(api):
     )
     assert logs and all(_QUANTITY.match(log["blockNumber"]) for log in logs)
     assert all(_DATA.match(log["data"]) for log in logs)
+
+
+def test_a_consistency_range_outside_the_log_is_an_invalid_request(api):
+    api.submit()
+    r = api.client.get("/v1/checkpoints/consistency?from=0&to=5")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request", r.text
+    assert api.client.get("/v1/checkpoints/consistency?from=0&to=1").status_code == 200
