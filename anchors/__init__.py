@@ -3,7 +3,7 @@
 - :func:`open_reader` — a read-only :class:`~anchors.base.ChainReader` for verifiers (no key).
 - :func:`open_backend` — the :class:`~anchors.base.AnchorBackend` the settings name: the embedded
   eth-tester chain in ``DATA_DIR/chain`` when ``CHAIN_RPC_URL`` is empty, else the node at that URL.
-- :class:`~anchors.anchorer.Anchorer` and :class:`~anchors.store.AnchorStore`.
+- :class:`~anchors.anchorer.Anchorer` and :class:`~api.storage.anchors.AnchorStore`.
 
 web3 is imported only when a chain is actually opened.
 """

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from anchors.base import AnchorBackend
 from anchors.chain import TransactionRejectedError
 from anchors.lock import LeaderLock
-from anchors.store import Anchor, AnchorStore
-from api.log_store import LogStore
 from api.settings import Settings
+from api.storage.anchors import Anchor, AnchorStore
+from api.storage.log import LogStore
 from notary.errors import AnchorError, ChainUnavailableError, ContractRevertError, NotaryError
 from notary.signing import Checkpoint, NotaryKey
 
@@ -43,7 +43,7 @@ log = logging.getLogger("sunlight.anchorer")
 
 
 def _utc_now() -> str:
-    from api.service import utc_now  # noqa: PLC0415 - the service module is heavier than needed here
+    from api.service.notary import utc_now  # noqa: PLC0415 - the service module is heavier than needed here
 
     return utc_now()
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,20 +14,23 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from anchors import open_backend
-from anchors.anchorer import Anchorer
-from anchors.base import AnchorBackend
-from anchors.store import AnchorStore
-from api.blobs import blob_store_from_settings
-from api.committer import Committer
+from api import routes
+from api.context import AppContext
 from api.http import HttpMiddleware, JsonBodyCheck, Metrics, RateLimiter
-from api.log_store import database_error
-from api.parties import AuthError, ConflictError, ForbiddenError, PartyStore, RateLimitedError
 from api.recursion import restore_recursion_limit
-from api.service import Notary
+from api.service.committer import Committer
+from api.service.notary import Notary
 from api.settings import Settings
-from notary.blobs import BlobStore
-from notary.bundle import AnchorTx
+from api.storage.anchors import AnchorStore
+from api.storage.blobs import blob_store_from_settings
+from api.storage.log import database_error
+from api.storage.parties import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    PartyStore,
+    RateLimitedError,
+)
 from notary.errors import (
     AnchorError,
     BlobErasedError,
@@ -47,7 +48,6 @@ from notary.errors import (
     StorageFullError,
     VerificationError,
 )
-from notary.trust import TrustedChain, TrustRoot
 
 log = logging.getLogger("sunlight.api")
 
@@ -76,103 +76,6 @@ STATUS: list[tuple[type[NotaryError], int]] = [
 
 def status_of(error: NotaryError) -> int:
     return next((s for cls, s in STATUS if isinstance(error, cls)), 400)
-
-
-class CachedRoots:
-    """``rootAt`` of a chain, each anchored root kept for ``ttl_s`` seconds.
-
-    A root, once anchored, never changes on chain, so re-reading it on every verification only
-    costs time (an ``eth_call`` is milliseconds). Sizes never anchored are not cached.
-    """
-
-    def __init__(self, backend: AnchorBackend, *, ttl_s: float) -> None:
-        self.backend = backend
-        self.chain_id = backend.chain_id
-        self.contract_address = backend.contract_address
-        self._ttl = ttl_s
-        self._roots: dict[int, tuple[float, bytes]] = {}
-        self._lock = threading.Lock()
-
-    def root_at(self, tree_size: int) -> bytes | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._roots.get(tree_size)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        root = self.backend.root_at(tree_size)
-        if root is not None:
-            with self._lock:
-                if len(self._roots) > 100_000:
-                    self._roots.clear()
-                self._roots[tree_size] = (now, root)
-        return root
-
-    # Transactions and blocks are read fresh: confirmations grow and a reorganisation moves them.
-    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
-        return self.backend.anchor_tx(tx_hash)
-
-    def block_hash(self, number: int) -> str | None:
-        return self.backend.block_hash(number)
-
-    def block_number(self) -> int:
-        return self.backend.block_number()
-
-
-@dataclass
-class AppContext:
-    settings: Settings
-    notary: Notary
-    parties: PartyStore
-    blobs: BlobStore
-    anchors: AnchorStore
-    metrics: Metrics
-    auth_limiter: RateLimiter
-    committer: Committer
-    backend: AnchorBackend | None = None
-    roots: CachedRoots | None = None
-    anchorer: Anchorer | None = None
-    anchor_lock: threading.Lock = field(default_factory=threading.Lock)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def chain(self) -> AnchorBackend:
-        """The chain backend, opened on first use (web3 and the embedded chain are not cheap)."""
-        with self.anchor_lock:
-            if self.backend is None:
-                self.backend = open_backend(self.settings)
-            return self.backend
-
-    def chain_roots(self) -> CachedRoots:
-        """The chain for verifiers, with anchored roots cached (see ``chain_cache_s``)."""
-        backend = self.chain()
-        with self.anchor_lock:
-            if self.roots is None or self.roots.backend is not backend:
-                self.roots = CachedRoots(backend, ttl_s=self.settings.chain_cache_s)
-            return self.roots
-
-    def trust(self) -> tuple[TrustRoot, CachedRoots | None]:
-        """What this server judges bundles against: its own log key, and its configured chain
-        with read access to it (the key alone while the chain cannot be opened)."""
-        key = self.notary.key.public_key
-        try:
-            roots = self.chain_roots()
-            chain_id = roots.chain_id
-        except NotaryError:
-            return TrustRoot.pin(key, name="this log"), None
-        trusted = TrustedChain(
-            chain_id=chain_id,
-            contract=roots.contract_address,
-            confirmations=max(1, self.settings.anchor_confirmations),
-        )
-        return TrustRoot.pin(key, chain=trusted, name="this log"), roots
-
-    def get_anchorer(self) -> Anchorer:
-        backend = self.chain()
-        with self.anchor_lock:
-            if self.anchorer is None:
-                self.anchorer = Anchorer(
-                    self.notary.log, backend, self.notary.key, self.settings, store=self.anchors
-                )
-            return self.anchorer
 
 
 def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
@@ -221,16 +124,12 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
         version="1",
         summary="Tamper-evident records for small public works projects",
         lifespan=lifespan,
-        docs_url=None,  # served by api.docs_page from local files, under the strict CSP
+        docs_url=None,  # served by api.routes.docs_page from local files, under the strict CSP
         redoc_url=None,
     )
     app.state.ctx = ctx
 
-    from api import docs_page, pages, routes  # noqa: PLC0415 - routes import this module's context
-
     app.include_router(routes.router)
-    app.include_router(pages.router)
-    app.include_router(docs_page.router)
     _install_error_handlers(app)
     # The last added runs first: HttpMiddleware's limits, logs and headers wrap the JSON check.
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)

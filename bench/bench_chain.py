@@ -106,7 +106,7 @@ def _latency(tmp: Path) -> None:
 
     from anchors.anchorer import Anchorer  # noqa: PLC0415
     from anchors.chain import connect_rpc, deploy_contract  # noqa: PLC0415
-    from api.service import Notary  # noqa: PLC0415
+    from api.service.notary import Notary  # noqa: PLC0415
     from api.settings import Settings  # noqa: PLC0415
     from tests.integration.anchors import nodes  # noqa: PLC0415
 

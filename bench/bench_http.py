@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from api.demo import start_server, stop_server
+from api.run.demo import start_server, stop_server
 from bench._util import OUT, figure, header
 from tests.integration.anchors import nodes
 
@@ -178,7 +178,7 @@ def main() -> None:
 
 
 def _some_record(data: Path) -> str:
-    from api.log_store import LogStore  # noqa: PLC0415
+    from api.storage.log import LogStore  # noqa: PLC0415
 
     store = LogStore.open(f"sqlite:///{data / 'sunlight.db'}")
     try:

@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from api.log_store import LogStore
-from api.service import new_record_id
+from api.service.notary import new_record_id
+from api.storage.log import LogStore
 from bench._util import OUT, figure, header, mib, python_child
 from notary.records import Record
 from tests.support.postgres import running_postgres
@@ -88,8 +88,8 @@ def _appends(store: LogStore, label: str, sequential: int = 500) -> None:
 
 _PROOF_CHILD = """
 import random, statistics, sys, time
-from api.log_store import LogStore
-from api.service import new_record_id
+from api.storage.log import LogStore
+from api.service.notary import new_record_id
 from notary.merkle import verify_inclusion
 store = LogStore.open(sys.argv[1])
 size, root = store.state()

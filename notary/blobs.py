@@ -1,6 +1,6 @@
 """What the notary needs from a blob store, and the plain data it exchanges with one.
 
-Implementations (adapters) live in :mod:`api.blobs`: a local content-addressed directory and an IPFS
+Implementations (adapters) live in :mod:`api.storage.blobs`: a local content-addressed directory and an IPFS
 node reached through Kubo's RPC API. Both address a blob by the CIDv1 of its stored bytes
 (:func:`notary.cid.cid_of`), so a blob keeps its address when it moves between them.
 

@@ -1,6 +1,6 @@
 """IPFS content identifiers computed exactly as Kubo's ``ipfs add --cid-version=1`` does.
 
-The import parameters are Kubo's defaults for CIDv1 (and the ones :mod:`api.blobs` passes to the
+The import parameters are Kubo's defaults for CIDv1 (and the ones :mod:`api.storage.blobs` passes to the
 node explicitly):
 
 * the file is cut into fixed chunks of :data:`CHUNK_SIZE` (256 KiB); the last one may be short;

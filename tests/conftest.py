@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.log_store import LogStore
+from api.storage.log import LogStore
 from tests.integration.anchors import nodes
 from tests.support.postgres import PostgresServer, running_postgres
 

@@ -16,7 +16,7 @@ from web3 import Web3
 
 from anchors import open_reader
 from anchors.chain import deploy_contract
-from anchors.store import AnchorStore
+from api.storage.anchors import AnchorStore
 from tests.conftest import require
 from tests.faults.load import CachedRoots, Writers, check_proved, check_stored, duplicates
 from tests.integration.anchors import nodes

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from api.audit import audit_log
-from api.blob_ops import check_blobs
+from api.service.audit import audit_log
+from api.storage.blobs.ops import check_blobs
 from tests.conftest import require
 from tests.integration.api.conftest import make_api
 

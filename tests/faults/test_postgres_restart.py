@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from anchors import open_reader
-from api.audit import audit_log
-from api.service import Notary
+from api.service.audit import audit_log
+from api.service.notary import Notary
 from api.settings import Settings
 from notary.errors import LogError
 from notary.records import Record

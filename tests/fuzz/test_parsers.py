@@ -430,7 +430,7 @@ def odd_records(draw: st.DrawFn) -> Record:
 @budget(40)
 @given(record=odd_records(), anchored=st.booleans())
 def test_the_certificate_renders_any_valid_record(record: Record, anchored: bool) -> None:
-    from api.certificate import CertificateError, render_certificate
+    from api.render.certificate import CertificateError, render_certificate
     from notary.bundle import Anchor
 
     try:

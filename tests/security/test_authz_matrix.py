@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 
-from api.certificate import CertificateError, find_cjk_font
+from api.render.certificate import CertificateError, find_cjk_font
 from tests.integration.api.conftest import Api, make_api
 
 CALLERS = ("none", "malformed", "wrong", "revoked", "admin", "submitter", "auditor", "other")

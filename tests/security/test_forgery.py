@@ -30,7 +30,7 @@ from web3 import Web3
 from anchors.chain import Web3Chain, connect_rpc, deploy_contract
 from api.app import create_app
 from api.cli import app as sunlight
-from api.service import Notary
+from api.service.notary import Notary
 from api.settings import Settings
 from notary.bundle import Level, ProofBundle, make_bundle, verify_bundle
 from notary.merkle import MerkleTree
@@ -65,7 +65,7 @@ def _genuine_log(node: nodes.Node, data_dir: Path, key: str) -> Log:
     result = make_anchorer(notary, chain).run_once(force=True)
     assert result is not None and result.status == "confirmed"
     node.call("evm_mine")  # a block on top: the anchor has two confirmations
-    from anchors.store import AnchorStore
+    from api.storage.anchors import AnchorStore
 
     anchor = AnchorStore(notary.log.engine).covering(3)
     assert anchor is not None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import api.certificate
+import api.render.certificate
 from api.settings import Settings
 from tests.integration.api.conftest import Api, make_api
 
@@ -35,7 +35,7 @@ def verify_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         urls.append(kwargs["verify_url"])
         return b"%PDF-1.4 " + kwargs["verify_url"].encode()
 
-    monkeypatch.setattr(api.certificate, "render_certificate", render)
+    monkeypatch.setattr(api.render.certificate, "render_certificate", render)
     return urls
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from api.audit import audit_log
+from api.service.audit import audit_log
 from tests.integration.api.conftest import Api, make_api
 
 KEK = base64.b64encode(bytes(range(32))).decode()

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.pages import STATIC_DIR
+from api.routes.pages import STATIC_DIR
 from tests.integration.api.conftest import Api, make_api
 
 KEK = base64.b64encode(bytes(range(32))).decode()

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from api.demo import stop_server
+from api.run.demo import stop_server
 from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).with_name("sunlight"))
@@ -277,8 +277,8 @@ def test_the_search_would_find_a_leak(run: tuple[Secrets, Path, dict[str, bytes]
 
 def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
     from anchors.embedded import EmbeddedChain
-    from api.keystore import load_notary_key
     from api.settings import Settings
+    from api.storage.keystore import load_notary_key
     from notary.errors import AnchorError, KeyMaterialError
 
     settings = Settings(data_dir=tmp_path)

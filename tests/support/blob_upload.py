@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from api.blobs import KuboBlobStore, LocalBlobStore
+from api.storage.blobs import KuboBlobStore, LocalBlobStore
 from notary.blobs import BlobStore
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from api.demo import stop_server
+from api.run.demo import stop_server
 from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")

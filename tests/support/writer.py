@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from api.service import Notary
+from api.service.notary import Notary
 from api.settings import Settings
 
 

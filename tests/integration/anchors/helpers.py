@@ -7,7 +7,7 @@ from typing import Any
 
 from anchors.anchorer import Anchorer
 from anchors.base import AnchorBackend
-from api.service import Notary
+from api.service.notary import Notary
 from api.settings import Settings
 
 

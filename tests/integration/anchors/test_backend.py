@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from anchors.store import AnchorStore
+from api.storage.anchors import AnchorStore
 from notary import merkle
 from notary.bundle import Level, verify_bundle
 from notary.errors import ContractRevertError, VerificationError

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.cli_chain import anchorer_command, contract_app
+from api.cli.chain import anchorer_command, contract_app
 from tests.integration.anchors import nodes
 from tests.integration.anchors.helpers import add_records, make_notary
 
@@ -92,8 +92,8 @@ def test_sunlight_verify_against_anvil_checks_root_at(anvil_chain, tmp_path: Pat
     """10,000 records over four checkpoints on anvil; bundles verify with `sunlight verify
     --rpc-url` (rootAt read from the node), and a corrupted proof is refused there and by the
     contract's verifyInclusion()."""
-    from anchors.store import AnchorStore
     from api.cli import app as sunlight
+    from api.storage.anchors import AnchorStore
     from tests.integration.anchors.helpers import make_anchorer
 
     notary = make_notary(tmp_path / "data", anchor_max_batch=2500)
@@ -152,7 +152,7 @@ def test_a_contract_address_without_a_contract_is_a_one_line_error(
     a clear error that says so, not a traceback from decoding an empty eth_call answer."""
     from eth_account import Account
 
-    from anchors.store import AnchorStore
+    from api.storage.anchors import AnchorStore
     from tests.integration.anchors.helpers import make_anchorer
     from tests.support.server import cli
 

@@ -9,7 +9,7 @@ import pytest
 
 from anchors import open_backend
 from anchors.embedded import EmbeddedChain
-from anchors.store import AnchorStore
+from api.storage.anchors import AnchorStore
 from notary.bundle import Level, verify_bundle
 from notary.errors import AnchorError
 from notary.trust import TrustedChain, TrustRoot

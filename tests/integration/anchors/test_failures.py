@@ -15,7 +15,7 @@ import pytest
 
 from anchors.anchorer import Anchorer
 from anchors.chain import connect_rpc
-from anchors.store import AnchorStore
+from api.storage.anchors import AnchorStore
 from notary.errors import ChainUnavailableError
 from tests.conftest import require
 from tests.integration.anchors import nodes

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from api.blobs import LocalBlobStore
-from api.committer import Committer
-from api.service import Accepted, Notary
+from api.service.committer import Committer
+from api.service.notary import Accepted, Notary
 from api.settings import Settings
+from api.storage.blobs import LocalBlobStore
 from notary.errors import BlobStoreUnavailable, LogError
 from notary.records import Record
 from notary.signing import verify_receipt

@@ -118,7 +118,7 @@ def test_key_records_cannot_be_submitted_as_ordinary_records(api: Api) -> None:
 
 def test_audit_names_a_record_signed_with_a_key_revoked_before_it(api: Api) -> None:
     """The server refuses such a record; one written behind its back is found by the audit."""
-    from api.audit import audit_log
+    from api.service.audit import audit_log
     from notary.records import RecordSignature
 
     key, _ = _register(api, "contractor", "c-9")

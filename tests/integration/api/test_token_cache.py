@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from api import db
-from api.migrate import upgrade
-from api.parties import AuthError, PartyStore
+from api.storage import db
+from api.storage.migrate import upgrade
+from api.storage.parties import AuthError, PartyStore
 
 
 @pytest.fixture

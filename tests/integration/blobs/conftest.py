@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from api.blobs import KuboBlobStore, LocalBlobStore
+from api.storage.blobs import KuboBlobStore, LocalBlobStore
 from tests.support.kubo import KuboDaemon, kubo_binary, running_kubo
 
 KEK = bytes(range(32))

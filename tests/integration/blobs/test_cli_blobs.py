@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.blobs import LocalBlobStore
-from api.cli_blobs import blobs_app
+from api.cli.blobs import blobs_app
+from api.storage.blobs import LocalBlobStore
 from tests.integration.blobs.conftest import KEK
 from tests.support.kubo import KuboDaemon
 

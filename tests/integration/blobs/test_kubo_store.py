@@ -12,8 +12,8 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from api.blob_ops import check_blobs, erase_blob, migrate_blobs
-from api.blobs import KuboBlobStore, LocalBlobStore
+from api.storage.blobs import KuboBlobStore, LocalBlobStore
+from api.storage.blobs.ops import check_blobs, erase_blob, migrate_blobs
 from notary.blobs import BlobStore
 from notary.cid import CHUNK_SIZE, cid_of
 from notary.errors import (

@@ -5,8 +5,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from api.audit import audit_log
-from api.log_store import LogStore
+from api.service.audit import audit_log
+from api.storage.log import LogStore
 from notary import merkle
 from notary.errors import LogError, NotFoundError
 from notary.records import Content, Record

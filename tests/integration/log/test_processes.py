@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.log_store import LogStore
+from api.storage.log import LogStore
 
 ROOT = Path(__file__).parents[3]
 SUNLIGHT = Path(sys.executable).parent / "sunlight"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from api.log_store import DERIVED_COLUMNS
-from api.service import Notary
+from api.service.notary import Notary
 from api.settings import Settings
+from api.storage.log import DERIVED_COLUMNS
 
 SUNLIGHT = Path(sys.executable).parent / "sunlight"
 BID = b"sealed bid"

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import api.blobs as blobs_module
-from api.blobs import (
+import api.storage.blobs as blobs_module
+from api.settings import Settings
+from api.storage.blobs import (
     SEGMENT_SIZE,
     KuboBlobStore,
     LocalBlobStore,
@@ -24,7 +25,6 @@ from api.blobs import (
     open_blob_store,
     parse_kek,
 )
-from api.settings import Settings
 from notary.blobs import BlobStore
 from notary.cid import CHUNK_SIZE, cid_of
 from notary.errors import (

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from api.certificate import FONT_CANDIDATES, CertificateError, find_cjk_font, render_certificate
+from api.render.certificate import (
+    FONT_CANDIDATES,
+    CertificateError,
+    find_cjk_font,
+    render_certificate,
+)
 from notary.bundle import Anchor
 from notary.records import Content, Record
 from notary.signing import NotaryKey

@@ -11,13 +11,13 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 
-from api.audit import audit_log
-from api.cli_blobs import blobs_app
-from api.cli_chain import anchorer_command, contract_app
-from api.cli_common import DataDir, err, out, settings_for
-from api.cli_verify import verify
+from api.cli.blobs import blobs_app
+from api.cli.chain import anchorer_command, contract_app
+from api.cli.common import DataDir, err, out, settings_for
+from api.cli.verify import verify
 from api.recursion import restore_recursion_limit
-from api.service import Notary
+from api.service.audit import audit_log
+from api.service.notary import Notary
 from notary.errors import NotaryError, NotFoundError
 from notary.signing import Checkpoint
 
@@ -138,7 +138,7 @@ def demo(
     ] = None,
 ) -> None:
     """The main job end to end: serve, notarize a project's records, anchor, verify three ways."""
-    from api.demo import run_demo  # noqa: PLC0415
+    from api.run.demo import run_demo  # noqa: PLC0415
 
     interactive = sys.stdin.isatty() and os.environ.get("CI") != "true"
     run_demo(
@@ -159,7 +159,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the API, the verification page and the anchorer (embedded defaults need no settings)."""
-    from api import serving  # noqa: PLC0415
+    from api.run import serving  # noqa: PLC0415
 
     if data_dir is not None:  # the workers read their settings from the environment
         os.environ["SUNLIGHT_DATA_DIR"] = str(data_dir)
@@ -194,7 +194,7 @@ def party_create(
     data_dir: DataDir = None,
 ) -> None:
     """Register a party with roles."""
-    from api.parties import ROLES, PartyStore  # noqa: PLC0415
+    from api.storage.parties import ROLES, PartyStore  # noqa: PLC0415
 
     bad = set(role) - set(ROLES)
     if bad or kind not in ("organisation", "person"):
@@ -210,7 +210,7 @@ def party_create(
 @party_app.command("token")
 def party_token(party_id: str, data_dir: DataDir = None) -> None:
     """Issue a bearer token for a party (printed once; only its hash is stored)."""
-    from api.parties import PartyStore  # noqa: PLC0415
+    from api.storage.parties import PartyStore  # noqa: PLC0415
 
     notary = Notary.open(settings_for(data_dir))
     try:
@@ -223,7 +223,7 @@ def party_token(party_id: str, data_dir: DataDir = None) -> None:
 @party_app.command("revoke")
 def party_revoke(token_id: str, data_dir: DataDir = None) -> None:
     """Revoke a bearer token at once."""
-    from api.parties import PartyStore  # noqa: PLC0415
+    from api.storage.parties import PartyStore  # noqa: PLC0415
 
     notary = Notary.open(settings_for(data_dir))
     try:

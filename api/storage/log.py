@@ -18,8 +18,8 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from api import db
-from api.migrate import upgrade
+from api.storage import db
+from api.storage.migrate import upgrade
 from notary import merkle
 from notary.errors import LogError, NotaryError, NotFoundError, RecordError, StorageFullError
 from notary.records import Record, parse_record

@@ -4,7 +4,7 @@ worker thread, one flush of their files and one database transaction.
 A request hands its validated record to :meth:`Committer.accept` and waits. While a group is
 being committed the next one gathers; when the thread is free, everything gathered goes in one
 call: the blob store's :meth:`~notary.blobs.BlobStore.sync` (the request wrote its file with
-``sync=False``), then :meth:`~api.service.Notary.accept_each`. Each request gets its own receipt —
+``sync=False``), then :meth:`~api.service.notary.Notary.accept_each`. Each request gets its own receipt —
 only once its record and file are durable — or its own error.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 
-from api.log_store import GROUP_COMMIT_MAX
-from api.service import Accepted, Notary
+from api.service.notary import Accepted, Notary
+from api.storage.log import GROUP_COMMIT_MAX
 from notary.blobs import BlobStore
 from notary.errors import NotaryError
 from notary.records import Record

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.keystore import load_notary_key
-from api.log_store import AppendedEntry, LogStore
 from api.settings import Settings
+from api.storage.keystore import load_notary_key
+from api.storage.log import AppendedEntry, LogStore
 from notary.bundle import Anchor, KeyProof, ProofBundle, make_bundle
 from notary.digests import digest_stream
 from notary.errors import NotaryError, NotFoundError

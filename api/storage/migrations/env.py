@@ -1,8 +1,8 @@
-"""Alembic environment: run with a connection handed in by :func:`api.migrate.upgrade`."""
+"""Alembic environment: run with a connection handed in by :func:`api.storage.migrate.upgrade`."""
 
 from alembic import context
 
-from api.db import metadata
+from api.storage.db import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata)

@@ -1,6 +1,6 @@
 """Blob store operations: migrate local blobs into IPFS, check every blob, erase one.
 
-These take stores and plain iterables, not the database: the CLI (:mod:`api.cli_blobs`) feeds them
+These take stores and plain iterables, not the database: the CLI (:mod:`api.cli.blobs`) feeds them
 the ``(cid, sha256)`` pairs the log's entries commit to.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-from api.blobs import LocalBlobStore
+from api.storage.blobs import LocalBlobStore
 from notary.blobs import BlobStore, Tombstone
 from notary.errors import (
     BlobDecryptionError,

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
-from api import db
+from api.storage import db
 
 # Any constant works: it only has to be the same in every Sunlight process sharing a database.
 _MIGRATION_LOCK = 0x53554E4C  # "SUNL"

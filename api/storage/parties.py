@@ -19,8 +19,8 @@ from typing import Any, Literal
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import db
-from api.service import utc_now
+from api.service.notary import utc_now
+from api.storage import db
 from notary.errors import NotaryError, NotFoundError, RecordError
 
 Role = Literal["admin", "submitter", "auditor"]

@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 
-from api import db
+from api.storage import db
 from notary.bundle import Anchor as BundleAnchor
 
 __all__ = ["Anchor", "AnchorStatus", "AnchorStore", "anchors_table"]
@@ -111,7 +111,7 @@ def _row(r: Any) -> Anchor:
 
 
 class AnchorStore:
-    """The anchors of one database (the schema comes from :meth:`api.log_store.LogStore.open`)."""
+    """The anchors of one database (the schema comes from :meth:`api.storage.log.LogStore.open`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -4,7 +4,7 @@ The page is plain HTML, CSS and ES modules from ``api/static``: no CDN, no build
 script or style, so it runs under the app's strict Content-Security-Policy. It hashes a visitor's
 file in the browser (the file never leaves the machine), asks ``POST /v1/verify``, and checks the
 leaf hash and the inclusion proof again in JavaScript so the verdict does not rest on the server
-alone. The app includes it with ``app.include_router(api.pages.router)``.
+alone. The app includes it with ``app.include_router(api.routes.pages.router)``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse
 
 __all__ = ["STATIC_DIR", "router"]
 
-STATIC_DIR: Final = Path(__file__).parent / "static"
+STATIC_DIR: Final = Path(__file__).parent.parent / "static"
 
 #: The only files served: flat names with a known type, so no path can leave STATIC_DIR.
 _ASSET_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\.(js|css|svg|png|ico)$")

@@ -106,7 +106,7 @@ def anchorer_command(
     """
     from anchors import open_backend  # noqa: PLC0415
     from anchors.anchorer import Anchorer  # noqa: PLC0415
-    from api.service import Notary  # noqa: PLC0415
+    from api.service.notary import Notary  # noqa: PLC0415
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings(data_dir=data_dir) if data_dir else Settings()

@@ -9,10 +9,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.blob_ops import check_blobs, erase_blob, migrate_blobs
-from api.blobs import KuboBlobStore, LocalBlobStore, blob_store_from_settings, parse_kek
-from api.cli_common import DataDir, err, out, settings_for
+from api.cli.common import DataDir, err, out, settings_for
 from api.settings import Settings
+from api.storage.blobs import KuboBlobStore, LocalBlobStore, blob_store_from_settings, parse_kek
+from api.storage.blobs.ops import check_blobs, erase_blob, migrate_blobs
 from notary.errors import NotaryError
 
 blobs_app = typer.Typer(

@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from api.cli_common import out
+from api.cli.common import out
 from notary.bundle import (
     ChainView,
     Level,

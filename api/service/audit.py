@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from api.log_store import DERIVED_COLUMNS, LogStore, derived_columns
+from api.storage.log import DERIVED_COLUMNS, LogStore, derived_columns
 from notary import merkle
 from notary.errors import NotaryError
 from notary.keys import revoked_key

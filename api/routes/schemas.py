@@ -1,0 +1,166 @@
+"""The request and answer bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from notary.signing import Checkpoint, Receipt
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429, 503)
+}
+
+
+class RecordMeta(BaseModel):
+    """The ``meta`` form field of ``POST /v1/records``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project: str | None = None
+    stage: str | None = None
+    kind: str = "document"
+    data: dict[str, Any] = Field(default_factory=dict)
+    signatures: list[dict[str, Any]] = Field(default_factory=list, max_length=32)
+    client_time: str | None = None
+    prev: str | None = None
+    #: False keeps the file encrypted at rest and downloadable only by authorised parties.
+    public: bool = True
+    media_type: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=255)
+
+
+class RecordAccepted(BaseModel):
+    id: str
+    leaf_index: int
+    leaf_hash: str
+    receipt: Receipt
+
+
+class RecordOut(BaseModel):
+    id: str
+    leaf_index: int
+    leaf_hash: str
+    public: bool
+    status: Literal["anchored", "pending"]
+    record: dict[str, Any]
+
+
+class Pending(BaseModel):
+    status: Literal["pending"]
+    leaf_index: int
+    detail: str
+
+
+class CheckOut(BaseModel):
+    check: str
+    passed: bool | None
+    detail: str
+
+
+class MatchOut(BaseModel):
+    """A record that notarizes the file. Of a private record, a caller who may not read it learns
+    only the leaf, whether it is anchored and the verdict: ``id``, ``record`` and ``bundle`` are
+    null and ``public`` is false."""
+
+    id: str | None
+    leaf_index: int
+    leaf_hash: str
+    public: bool
+    status: Literal["anchored", "pending"]
+    #: This match's verdict level once anchored (see VerifyOut.level); null while pending.
+    level: str | None = None
+    record: dict[str, Any] | None
+    bundle: dict[str, Any] | None
+
+
+class VerifyOut(BaseModel):
+    verified: bool = Field(description="True only for an authenticated verdict (level below)")
+    level: Literal["anchored", "verified_by_log", "not_authenticated", "not_verified"] = Field(
+        description="anchored: in this log and anchored on its chain; verified_by_log: signed by "
+        "this log's key, not (yet) anchored; not_verified: a check failed (see reason)"
+    )
+    reason: str
+    trust: dict[str, Any] | None = Field(description="The trust root that authenticated it")
+    checks: list[CheckOut]
+    records: list[MatchOut]
+
+
+class AnchorOut(BaseModel):
+    status: str
+    tree_size: int
+    checkpoint: Checkpoint | None
+    chain_id: int | None = None
+    contract: str | None = None
+    tx_hash: str | None = None
+    block_number: int | None = None
+    block_hash: str | None = None
+
+
+class CheckpointOut(BaseModel):
+    checkpoint: Checkpoint
+    anchor: dict[str, Any] | None
+
+
+class ConsistencyOut(BaseModel):
+    from_size: int = Field(alias="from")
+    to_size: int = Field(alias="to")
+    root_from: str
+    root_to: str
+    proof: list[str]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class PartyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+    #: A display name: any text but control characters (PostgreSQL refuses NUL in text).
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    kind: Literal["organisation", "person"]
+    roles: list[Literal["admin", "submitter", "auditor"]] = Field(min_length=1, max_length=3)
+
+
+class PartyOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    roles: list[str]
+    created_at: str
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    party_id: str
+    token: str = Field(description="Shown once: only its hash is stored.")
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+    public_key: str = Field(max_length=64, description="Raw Ed25519 public key, base64")
+
+
+class KeyOut(BaseModel):
+    party: str
+    key_id: str
+    #: The key_registration (or key_revocation) record in the log, and its signed receipt.
+    record_id: str
+    receipt: Receipt
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    log_size: int
+    log_id: str
