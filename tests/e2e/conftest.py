@@ -18,21 +18,23 @@ from tests.conftest import require
 from tests.support.verify_page import CHROMIUM, CHROMIUM_ARGS, Server, serve
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """This Sunlight: the instance whose page is under test."""
     with serve(tmp_path_factory.mktemp("verify-page")) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A second, independent Sunlight instance: its own data directory, log key and chain."""
     with serve(tmp_path_factory.mktemp("other-sunlight")) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread until it stops,
+# and a later test's asyncio.run() would fail; the browser closes when tests/e2e is done.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     require(CHROMIUM.exists(), "Debian's Chromium at /usr/bin/chromium")
     try:
