@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-from api.storage.blobs import LocalBlobStore
+from api.storage.blobs.local import LocalBlobStore
 from notary.blobs import BlobStore, Tombstone
 from notary.errors import (
     BlobDecryptionError,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import api.storage.blobs as blobs_module
+import api.storage.blobs.durability as durability
 from api.settings import Settings
 from api.storage.blobs import (
     SEGMENT_SIZE,
@@ -382,7 +382,7 @@ def _fsynced_paths(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def test_an_unsynced_put_is_readable_and_sync_flushes_the_file_system_once(
     store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_syncfs = blobs_module._syncfs
+    real_syncfs = durability._syncfs
     assert real_syncfs is not None, "Linux has syncfs"
     calls: list[int] = []
 
@@ -390,7 +390,7 @@ def test_an_unsynced_put_is_readable_and_sync_flushes_the_file_system_once(
         calls.append(fd)
         return real_syncfs(fd)
 
-    monkeypatch.setattr(blobs_module, "_syncfs", syncfs)
+    monkeypatch.setattr(durability, "_syncfs", syncfs)
     synced = _fsynced_paths(monkeypatch)
     infos = [store.put(io.BytesIO(b"photo %d" % i), sync=False) for i in range(3)]
     assert synced == []  # nothing flushed yet
@@ -407,7 +407,7 @@ def test_an_unsynced_put_is_readable_and_sync_flushes_the_file_system_once(
 def test_without_syncfs_sync_fsyncs_each_file_and_directory(
     store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(blobs_module, "_syncfs", None)
+    monkeypatch.setattr(durability, "_syncfs", None)
     synced = _fsynced_paths(monkeypatch)
     info = store.put(io.BytesIO(b"field photo"), sync=False)
     assert synced == []
@@ -426,7 +426,7 @@ def test_a_failed_sync_is_reported(
         ctypes.set_errno(code)
         return -1
 
-    monkeypatch.setattr(blobs_module, "_syncfs", failing_syncfs)
+    monkeypatch.setattr(durability, "_syncfs", failing_syncfs)
     store.put(io.BytesIO(b"lost in a disk error"), sync=False)
     with pytest.raises(error):
         store.sync()
