@@ -1,1 +1,1 @@
-"""render"""
+"""Documents rendered for people: the evidence certificate (PDF with a QR code)."""

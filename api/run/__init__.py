@@ -1,1 +1,1 @@
-"""run"""
+"""Running Sunlight: the uvicorn supervisor, child server processes, and the demo."""
