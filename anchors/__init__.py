@@ -1,11 +1,12 @@
 """Chain anchoring: the EvidenceAnchor contract's backends, the anchorer and chain readers.
 
 - :func:`open_reader` — a read-only :class:`~anchors.base.ChainReader` for verifiers (no key).
-- :func:`open_backend` — the :class:`~anchors.base.AnchorBackend` the settings name: the embedded
-  eth-tester chain in ``DATA_DIR/chain`` when ``CHAIN_RPC_URL`` is empty, else the node at that URL.
-- :class:`~anchors.anchorer.Anchorer` and :class:`~api.storage.anchors.AnchorStore`.
+- :func:`open_backend` — an :class:`~anchors.base.AnchorBackend`: the embedded eth-tester chain in
+  ``data_dir/chain`` when no JSON-RPC URL is given, else the node at that URL.
+- :class:`~anchors.anchorer.Anchorer`, which needs only the protocols of :mod:`anchors.ports`.
 
-web3 is imported only when a chain is actually opened.
+This package imports nothing of ``api`` (an import-linter contract in pyproject.toml keeps it so):
+the service wires it (``api.service.anchoring``). web3 is imported only when a chain is opened.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 from notary.errors import AnchorError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from anchors.base import AnchorBackend, ChainReader
-    from api.settings import Settings
 
 __all__ = ["open_backend", "open_reader"]
 
@@ -34,23 +36,22 @@ def open_reader(rpc_url: str, contract: str) -> ChainReader:
     return reader
 
 
-def open_backend(settings: Settings) -> AnchorBackend:
-    """The anchoring backend the settings describe (see the module docstring)."""
-    key = settings.anchor_private_key.get_secret_value()
-    if not settings.chain_rpc_url:
+def open_backend(*, rpc_url: str, contract: str, private_key: str, data_dir: Path) -> AnchorBackend:
+    """The anchoring backend: with an empty ``rpc_url`` the embedded chain in ``data_dir/chain``
+    (``contract`` is ignored: the chain deploys its own; an empty ``private_key`` uses the chain's
+    stored key), else EvidenceAnchor at ``contract`` on the node at ``rpc_url``, signing with
+    ``private_key`` (both required)."""
+    if not rpc_url:
         from anchors.embedded import EmbeddedChain  # noqa: PLC0415
 
-        chain = EmbeddedChain(settings.data_dir / "chain", private_key=key)
-        return chain.backend
+        return EmbeddedChain(data_dir / "chain", private_key=private_key).backend
     from anchors.chain import connect_rpc  # noqa: PLC0415
 
-    if not settings.contract_address:
+    if not contract:
         raise AnchorError(
-            "SUNLIGHT_CONTRACT_ADDRESS is empty: deploy EvidenceAnchor with "
-            "`sunlight contract deploy` and set it"
+            f"no contract address for the node at {rpc_url}: deploy EvidenceAnchor with "
+            "`sunlight contract deploy` and give its address"
         )
-    if not key:
-        raise AnchorError(
-            "SUNLIGHT_ANCHOR_PRIVATE_KEY is empty: the anchorer needs a key with ANCHORER_ROLE"
-        )
-    return connect_rpc(settings.chain_rpc_url, settings.contract_address, private_key=key)
+    if not private_key:
+        raise AnchorError("no anchoring key: the anchorer needs a key with ANCHORER_ROLE")
+    return connect_rpc(rpc_url, contract, private_key=private_key)

@@ -1,19 +1,23 @@
 """The anchorer: publishes signed checkpoints and anchors them on chain, exactly once each.
 
+It depends only on the protocols of :mod:`anchors.ports` (the log, the checkpoint publisher, the
+ledger of anchor transactions, the leader lock) and on an :class:`~anchors.base.AnchorBackend`;
+the service wires the concrete ones (``api.service.anchoring``).
+
 A round (:meth:`Anchorer.run_once`):
 
 1. Take the leader lock (one anchorer per database); give up quietly if another process has it.
-2. Settle every ``pending`` anchor row: confirmed once ``anchor_confirmations`` deep on the
-   canonical chain; ``failed`` when mined but reverted (the decoded reason is kept); when neither
-   mined nor known to the node (dropped, reorged out, or never sent before a crash) the chain is
-   read first — if ``rootAt``/``latestCheckpoint`` show the size is anchored already it is
+2. Settle every ``pending`` anchor row: confirmed once ``confirmations`` deep on the canonical
+   chain; ``failed`` when mined but reverted (the decoded reason is kept); when neither mined nor
+   known to the node (dropped, reorged out, or never sent before a crash) the chain is read
+   first — if ``rootAt``/``latestCheckpoint`` show the size is anchored already it is
    ``superseded``, else the *same* signed transaction (same nonce) is broadcast again. A checkpoint
    is therefore never anchored twice, and no new anchor is sent while one is unsettled.
-3. When records are waiting — ``anchor_max_batch`` of them, or any once ``anchor_interval_s`` has
-   passed since the last anchor — check that the chain's latest checkpoint is a prefix of our log,
-   publish a signed checkpoint of the whole log, sign ``anchor()`` with the consistency proof from
-   the chain's latest size, persist the signed transaction, send it and wait (up to
-   ``confirm_timeout_s``) for its confirmations.
+3. When records are waiting — ``max_batch`` of them, or any once ``interval_s`` has passed since
+   the last anchor (see :class:`AnchorConfig`) — check that the chain's latest checkpoint is a
+   prefix of our log, publish a signed checkpoint of the whole log, sign ``anchor()`` with the
+   consistency proof from the chain's latest size, persist the signed transaction, send it and
+   wait (up to ``confirm_timeout_s``) for its confirmations.
 
 :meth:`run_forever` repeats rounds until stopped; when the node is unreachable it backs off
 exponentially (ingestion is not affected) and, once the node is back, one anchor covers everything
@@ -27,30 +31,41 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from anchors.base import AnchorBackend
-from anchors.chain import TransactionRejectedError
-from anchors.lock import LeaderLock
-from api.settings import Settings
-from api.storage.anchors import Anchor, AnchorStore
-from api.storage.log import LogStore
+from anchors.base import AnchorBackend, TransactionRejectedError
+from anchors.ports import AnchorLedger, AnchorRow, CheckpointPublisher, LeaderLock, LogSource
 from notary.errors import AnchorError, ChainUnavailableError, ContractRevertError, NotaryError
-from notary.signing import Checkpoint, NotaryKey
+from notary.signing import Checkpoint
 
-__all__ = ["AnchorResult", "Anchorer"]
+__all__ = ["AnchorConfig", "AnchorResult", "Anchorer"]
 
 log = logging.getLogger("sunlight.anchorer")
 
 
-def _utc_now() -> str:
-    from api.service.notary import utc_now  # noqa: PLC0415 - the service module is heavier than needed here
+@dataclass(frozen=True, slots=True)
+class AnchorConfig:
+    """When and how firmly to anchor (the service reads these from ``SUNLIGHT_ANCHOR_*``).
 
-    return utc_now()
+    - ``interval_s``: anchor whatever is waiting once this long has passed since the last anchor;
+    - ``max_batch``: ... or at once when this many records are waiting;
+    - ``confirmations``: blocks deep (counting its own) before an anchor is ``confirmed``; at
+      least 1;
+    - ``confirm_timeout_s``, ``poll_interval_s``: how long a round waits for the confirmations of
+      the anchor it sent, and how often it looks (the next rounds settle it otherwise).
+    """
+
+    interval_s: float = 30.0
+    max_batch: int = 1000
+    confirmations: int = 1
+    confirm_timeout_s: float = 60.0
+    poll_interval_s: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)
 class AnchorResult:
-    """An anchor transaction and where it stands (``confirmed`` or still ``pending``)."""
+    """What a round anchored: an anchor transaction and where it stands (``confirmed`` or still
+    ``pending``), with the checkpoint it anchors when this round signed it."""
 
     tree_size: int
     root_hash: bytes
@@ -63,7 +78,7 @@ class AnchorResult:
     checkpoint: Checkpoint | None = None
 
     @classmethod
-    def of(cls, row: Anchor, checkpoint: Checkpoint | None = None) -> AnchorResult:
+    def of(cls, row: AnchorRow, checkpoint: Checkpoint | None = None) -> AnchorResult:
         return cls(
             tree_size=row.tree_size,
             root_hash=row.root_hash,
@@ -76,37 +91,55 @@ class AnchorResult:
             checkpoint=checkpoint,
         )
 
+    def as_json(self) -> dict[str, Any]:
+        """The anchor as JSON values (hashes as hex), without the checkpoint."""
+        return {
+            "status": self.status,
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash.hex(),
+            "chain_id": self.chain_id,
+            "contract": self.contract,
+            "tx_hash": self.tx_hash,
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+        }
+
 
 class Anchorer:
-    """Anchors ``log_store``'s checkpoints through ``backend``; see the module docstring."""
+    """Anchors the checkpoints of ``log`` through ``backend``; see the module docstring.
+
+    ``checkpoints`` signs and stores each checkpoint, ``store`` keeps the signed transactions,
+    ``lock`` makes this the one anchorer of the log. ``clock`` gives the timestamps stored with
+    the transactions; ``monotonic`` and ``sleep`` time the rounds (tests may pass their own).
+    """
 
     def __init__(
         self,
-        log_store: LogStore,
-        backend: AnchorBackend,
-        key: NotaryKey,
-        settings: Settings,
         *,
-        store: AnchorStore | None = None,
-        lock: LeaderLock | None = None,
-        confirm_timeout_s: float = 60.0,
-        poll_interval_s: float = 0.2,
+        log: LogSource,
+        checkpoints: CheckpointPublisher,
+        backend: AnchorBackend,
+        store: AnchorLedger,
+        lock: LeaderLock,
+        config: AnchorConfig,
+        clock: Callable[[], str],
         manifest_cid: Callable[[Checkpoint], str] | None = None,
-        clock: Callable[[], str] = _utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.log = log_store
+        self.log = log
+        self.checkpoints = checkpoints
         self.backend = backend
-        self.key = key
-        self.settings = settings
-        self.store = store or AnchorStore(log_store.engine)
-        self.lock = lock or LeaderLock(log_store.engine, settings.data_dir)
-        self.confirm_timeout_s = confirm_timeout_s
-        self.poll_interval_s = poll_interval_s
+        self.store = store
+        self.lock = lock
+        self.config = config
         self._manifest_cid = manifest_cid
         self._clock = clock
-        self._confirmations = max(1, settings.anchor_confirmations)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._confirmations = max(1, config.confirmations)
         # Anchor at once on start when records are waiting.
-        self._last_anchor = time.monotonic() - settings.anchor_interval_s
+        self._last_anchor = monotonic() - config.interval_s
         # One round at a time in this process: the leader lock is per process, and the API's
         # POST /v1/anchor runs rounds beside the background loop on the same anchorer; two rounds
         # at once would both sign an anchor for the same chain state, and one would revert.
@@ -136,8 +169,8 @@ class Anchorer:
         waiting = log_size - chain_size
         if waiting <= 0:
             return result
-        due = time.monotonic() - self._last_anchor >= self.settings.anchor_interval_s
-        if not (force or due or waiting >= self.settings.anchor_max_batch):
+        due = self._monotonic() - self._last_anchor >= self.config.interval_s
+        if not (force or due or waiting >= self.config.max_batch):
             return result
         return self._anchor_new(chain_size, chain_root)
 
@@ -155,7 +188,7 @@ class Anchorer:
                 "size: the log was rewritten or the contract belongs to another log; "
                 "run `sunlight audit`"
             )
-        checkpoint = self.log.publish_checkpoint(self.key, self._clock())
+        checkpoint = self.checkpoints.publish_checkpoint()
         if checkpoint.tree_size <= chain_size:
             return None
         root = bytes.fromhex(checkpoint.root_hash)
@@ -173,7 +206,7 @@ class Anchorer:
             raw_tx=signed.raw,
             created_at=self._clock(),
         )
-        self._last_anchor = time.monotonic()
+        self._last_anchor = self._monotonic()
         log.info("anchoring tree size %d in %s (nonce %d)", row.tree_size, row.tx_hash, row.nonce)
         try:
             self.backend.send_raw(signed.raw)
@@ -183,32 +216,32 @@ class Anchorer:
             raise
         return self._await(row, checkpoint)
 
-    def _await(self, row: Anchor, checkpoint: Checkpoint | None) -> AnchorResult:
-        deadline = time.monotonic() + self.confirm_timeout_s
+    def _await(self, row: AnchorRow, checkpoint: Checkpoint | None) -> AnchorResult:
+        deadline = self._monotonic() + self.config.confirm_timeout_s
         while True:
             status = self._settle(row)
-            if status != "pending" or time.monotonic() >= deadline:
+            if status != "pending" or self._monotonic() >= deadline:
                 break
             self.backend.poll()
-            time.sleep(self.poll_interval_s)
+            self._sleep(self.config.poll_interval_s)
         return AnchorResult.of(self._reload(row), checkpoint)
 
-    def _reload(self, row: Anchor) -> Anchor:
-        for r in self.store.all():
-            if r.id == row.id:
-                return r
-        raise AnchorError(f"anchor row {row.id} vanished")
+    def _reload(self, row: AnchorRow) -> AnchorRow:
+        again = self.store.get(row.id)
+        if again is None:
+            raise AnchorError(f"anchor row {row.id} vanished")
+        return again
 
     # --- settling pending anchors ---------------------------------------------------------------
 
     def _settle_pending(self) -> AnchorResult | None:
-        newest: Anchor | None = None
+        newest: AnchorRow | None = None
         for row in self.store.pending():
             if self._settle(row) == "confirmed":
                 newest = self._reload(row)
         return AnchorResult.of(newest) if newest else None
 
-    def _settle(self, row: Anchor) -> str:
+    def _settle(self, row: AnchorRow) -> str:
         """Move ``row`` on as far as the chain allows; return its status."""
         backend, store = self.backend, self.store
         receipt = backend.receipt(row.tx_hash)
@@ -241,7 +274,7 @@ class Anchorer:
             return "confirmed"
         return "pending"
 
-    def _rebroadcast(self, row: Anchor) -> str:
+    def _rebroadcast(self, row: AnchorRow) -> str:
         """``row``'s transaction is neither mined nor known to the node: dropped, reorged out, or
         never sent. Unless the chain already holds that size, send the same signed bytes again."""
         backend, store = self.backend, self.store
@@ -271,7 +304,7 @@ class Anchorer:
     def run_forever(self, stop: threading.Event, *, max_backoff_s: float = 60.0) -> None:
         """Run rounds until ``stop`` is set; back off while the node is unreachable."""
         backoff = 0.0
-        tick = min(1.0, self.settings.anchor_interval_s)
+        tick = min(1.0, self.config.interval_s)
         try:
             while not stop.is_set():
                 try:
@@ -286,7 +319,7 @@ class Anchorer:
                 except NotaryError as e:
                     backoff = min(max_backoff_s, backoff * 2 if backoff else 1.0)
                     log.error("anchoring failed: %s", e.diagnostics())
-                except Exception:  # the database down or restarting, a bug: never end the loop
+                except Exception:  # a bug (the stores raise NotaryError): never end the loop
                     backoff = min(max_backoff_s, backoff * 2 if backoff else 1.0)
                     log.exception("anchoring round failed; retrying in %.0f s", backoff)
                 stop.wait(backoff or tick)

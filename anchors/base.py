@@ -9,17 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from notary.bundle import AnchorTx
+from notary.errors import AnchorError
 
 __all__ = [
+    "RPC_READ_METHODS",
     "AnchorBackend",
     "ChainReader",
-    "LogAnchor",
+    "CheckpointAnchoredEvent",
+    "JsonRpcServer",
     "SignedTx",
+    "TransactionRejectedError",
     "TxReceipt",
 ]
+
+
+class TransactionRejectedError(AnchorError):
+    """The node refused a signed transaction (``nonce_too_low`` when its nonce is already used)."""
+
+    code = "transaction_rejected"
+
+    def __init__(self, message: str, *, nonce_too_low: bool = False) -> None:
+        self.nonce_too_low = nonce_too_low
+        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +57,8 @@ class TxReceipt:
 
 
 @dataclass(frozen=True, slots=True)
-class LogAnchor:
-    """A ``CheckpointAnchored`` event found on chain."""
+class CheckpointAnchoredEvent:
+    """A ``CheckpointAnchored`` event found on chain (who anchored a tree size, and where)."""
 
     tree_size: int
     root_hash: bytes
@@ -113,7 +127,8 @@ class AnchorBackend(ChainReader, Protocol):
         ...
 
     def send_raw(self, raw: bytes) -> str:
-        """Broadcast a signed transaction; return its hash. Re-sending a known one is fine."""
+        """Broadcast a signed transaction; return its hash. Re-sending a known one is fine;
+        :class:`TransactionRejectedError` when the node refuses it."""
         ...
 
     def receipt(self, tx_hash: str) -> TxReceipt | None:
@@ -128,7 +143,7 @@ class AnchorBackend(ChainReader, Protocol):
         """Blocks on top of the receipt's, counting its own; 0 when its block left the chain."""
         ...
 
-    def find_anchor(self, tree_size: int) -> LogAnchor | None:
+    def find_anchor(self, tree_size: int) -> CheckpointAnchoredEvent | None:
         """The ``CheckpointAnchored`` event of ``tree_size`` on the canonical chain, if any."""
         ...
 
@@ -146,4 +161,32 @@ class AnchorBackend(ChainReader, Protocol):
 
     def close(self) -> None:
         """Release the connection's resources (the embedded chain's journal and lock)."""
+        ...
+
+
+#: What a chain's read-only JSON-RPC answers for others: reads only, enough for any verifier.
+RPC_READ_METHODS = frozenset(
+    {
+        "eth_chainId",
+        "net_version",
+        "eth_blockNumber",
+        "eth_call",
+        "eth_getCode",
+        "eth_getBlockByNumber",
+        "eth_getBlockByHash",
+        "eth_getTransactionByHash",
+        "eth_getTransactionReceipt",
+        "eth_getLogs",
+    }
+)
+
+
+@runtime_checkable
+class JsonRpcServer(Protocol):
+    """A backend that answers Ethereum JSON-RPC reads itself (the embedded chain, which no node
+    serves), so verifiers can read it exactly as they read a real node."""
+
+    def rpc(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """The answer a node gives to ``method`` (one of :data:`RPC_READ_METHODS`): a JSON object
+        with ``result`` or ``error``, in the node's encoding (``0x`` quantities and data)."""
         ...

@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
@@ -35,8 +33,8 @@ from web3.exceptions import (
 from web3.logs import DISCARD
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from anchors.base import LogAnchor, SignedTx, TxReceipt
-from anchors.contract import artifact, revert_error
+from anchors.base import CheckpointAnchoredEvent, SignedTx, TransactionRejectedError, TxReceipt
+from anchors.contract import artifact, revert_data, revert_error, tester_revert_data
 from notary.bundle import AnchorTx
 from notary.errors import AnchorError, ChainUnavailableError, ContractNotFoundError
 
@@ -53,52 +51,8 @@ _MAX_PROOF = 128
 _GWEI = 10**9
 
 
-class TransactionRejectedError(AnchorError):
-    """The node refused a signed transaction (``nonce_too_low`` when its nonce is already used)."""
-
-    code = "transaction_rejected"
-
-    def __init__(self, message: str, *, nonce_too_low: bool = False) -> None:
-        self.nonce_too_low = nonce_too_low
-        super().__init__(message)
-
-
 def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
-
-
-def _revert_data(e: ContractLogicError) -> bytes:
-    data: Any = e.data
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return b""
-    return b""
-
-
-def _tester_revert_data(e: BaseException) -> bytes | None:
-    """Revert data from eth-tester, which raises its own ``TransactionFailed`` (wrapping py-evm's
-    ``Revert``) instead of web3's ``ContractLogicError``: as bytes, or (from ``eth_call``) as text
-    holding a bytes literal, ``"execution reverted: b'\\x71...'"``."""
-    seen: BaseException | None = e
-    for _ in range(5):
-        if seen is None:
-            break
-        if type(seen).__name__ in ("TransactionFailed", "Revert") and seen.args:
-            arg = seen.args[0]
-            if isinstance(arg, bytes):
-                return arg
-            literal = re.search(r"b'[^']*'|b\"[^\"]*\"", arg) if isinstance(arg, str) else None
-            if literal is not None:
-                with contextlib.suppress(ValueError, SyntaxError):
-                    value = ast.literal_eval(literal.group(0))
-                    if isinstance(value, bytes):
-                        return value
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 class NonceManager:
@@ -165,15 +119,18 @@ class Web3Chain:
             except AnchorError:
                 raise
             except ContractLogicError as e:
-                raise revert_error(_revert_data(e), context=what) from e
+                raise revert_error(revert_data(e), context=what) from e
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError) as e:
                 raise ChainUnavailableError(
                     f"{what}: cannot reach {self._description}: {type(e).__name__}"
                 ) from e
             except Exception as e:
-                data = _tester_revert_data(e)
-                if data is None:
-                    raise
+                data = tester_revert_data(e)
+                if data is None:  # not a revert: an answer web3 or the node did not expect
+                    raise AnchorError(
+                        f"{what}: {self._description} failed unexpectedly: "
+                        f"{type(e).__name__}: {str(e)[:300]}"
+                    ) from e
                 raise revert_error(data, context=what) from e
 
     def _pending_nonce(self) -> int:
@@ -386,7 +343,7 @@ class Web3Chain:
             with self._lock:
                 self._idle_miner()
 
-    def find_anchor(self, tree_size: int) -> LogAnchor | None:
+    def find_anchor(self, tree_size: int) -> CheckpointAnchoredEvent | None:
         with self._guard(f"searching the CheckpointAnchored event of size {tree_size}"):
             logs = self._contract.events.CheckpointAnchored().get_logs(
                 from_block=0, argument_filters={"treeSize": tree_size}
@@ -395,7 +352,7 @@ class Web3Chain:
             if log.get("removed"):
                 continue
             args = log["args"]
-            return LogAnchor(
+            return CheckpointAnchoredEvent(
                 tree_size=int(args["treeSize"]),
                 root_hash=bytes(args["rootHash"]),
                 manifest_cid=str(args["manifestCid"]),
@@ -417,9 +374,9 @@ class Web3Chain:
                 # The block's post-state: it includes whatever got in first and made this revert.
                 self.w3.eth.call(cast(Any, call), block_identifier=int(r["blockNumber"]))
             except ContractLogicError as e:
-                return str(revert_error(_revert_data(e), context="reverted"))
+                return str(revert_error(revert_data(e), context="reverted"))
             except Exception as e:
-                data = _tester_revert_data(e)
+                data = tester_revert_data(e)
                 if data is None:
                     raise
                 return str(revert_error(data, context="reverted"))
@@ -495,7 +452,7 @@ def deploy_contract(
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError) as e:
         raise ChainUnavailableError(f"cannot reach the Ethereum node to deploy: {e}") from e
     except ContractLogicError as e:
-        raise revert_error(_revert_data(e), context="deploying EvidenceAnchor") from e
+        raise revert_error(revert_data(e), context="deploying EvidenceAnchor") from e
     if int(receipt["status"]) != 1 or not receipt.get("contractAddress"):
         raise AnchorError(f"deploying EvidenceAnchor failed in transaction {_hex(signed.hash)}")
     return str(receipt["contractAddress"])

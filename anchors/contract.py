@@ -1,4 +1,5 @@
-"""The compiled EvidenceAnchor (``contracts_sol/build/EvidenceAnchor.json``) and its errors.
+"""The compiled EvidenceAnchor (``contracts_sol/build/EvidenceAnchor.json``) and its errors: the
+revert data web3 or eth-tester hand back, decoded into a :class:`ContractRevertError`.
 
 The artifact is committed, so nothing here needs Node or a compiler;
 ``scripts/compile_contracts.py`` rebuilds it and a test fails when it is stale.
@@ -6,7 +7,10 @@ The artifact is committed, so nothing here needs Node or a compiler;
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,14 @@ from eth_utils.crypto import keccak
 
 from notary.errors import AnchorError, ContractRevertError
 
-__all__ = ["ARTIFACT_PATH", "artifact", "decode_revert", "revert_error"]
+__all__ = [
+    "ARTIFACT_PATH",
+    "artifact",
+    "decode_revert",
+    "revert_data",
+    "revert_error",
+    "tester_revert_data",
+]
 
 ARTIFACT_PATH = (
     Path(__file__).resolve().parent.parent / "contracts_sol" / "build" / "EvidenceAnchor.json"
@@ -101,3 +112,39 @@ def revert_error(data: bytes, *, context: str) -> ContractRevertError:
         *[_fmt(a) for a in args], ", ".join(map(_fmt, args))
     )
     return ContractRevertError(f"{context}: {name}: {text}", error=name, args=args)
+
+
+def revert_data(e: Exception) -> bytes:
+    """The revert data of web3's ``ContractLogicError`` (its ``data``: hex, or a dict holding it);
+    empty when it carries none."""
+    data: Any = getattr(e, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return b""
+
+
+def tester_revert_data(e: BaseException) -> bytes | None:
+    """Revert data from eth-tester, which raises its own ``TransactionFailed`` (wrapping py-evm's
+    ``Revert``) instead of web3's ``ContractLogicError``: as bytes, or (from ``eth_call``) as text
+    holding a bytes literal, ``"execution reverted: b'\\x71...'"``. None when ``e`` is no revert."""
+    seen: BaseException | None = e
+    for _ in range(5):
+        if seen is None:
+            break
+        if type(seen).__name__ in ("TransactionFailed", "Revert") and seen.args:
+            arg = seen.args[0]
+            if isinstance(arg, bytes):
+                return arg
+            literal = re.search(r"b'[^']*'|b\"[^\"]*\"", arg) if isinstance(arg, str) else None
+            if literal is not None:
+                with contextlib.suppress(ValueError, SyntaxError):
+                    value = ast.literal_eval(literal.group(0))
+                    if isinstance(value, bytes):
+                        return value
+        seen = seen.__cause__ or seen.__context__
+    return None

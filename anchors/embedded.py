@@ -10,6 +10,9 @@ journal at start rebuilds the same chain: the same contract address and the same
 so every anchor recorded before the restart still verifies. A replayed block whose hash differs
 from the journal's stops the start with an :class:`AnchorError`.
 
+No node serves this chain, so its backend (:class:`EmbeddedBackend`) answers read-only JSON-RPC
+itself (:meth:`EmbeddedBackend.rpc`), which the API forwards at ``/v1/chain/rpc``.
+
 The anchoring key is ``SUNLIGHT_ANCHOR_PRIVATE_KEY`` or, when empty, ``DATA_DIR/chain/anchor_key``
 (generated on first start, mode 0600); genesis funds it. The contract is deployed by the first
 transaction of the chain, with that key holding both roles.
@@ -23,6 +26,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +40,13 @@ from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 from filelock import FileLock, Timeout
 from web3 import EthereumTesterProvider, Web3
+from web3.middleware import combine_middleware
 
+from anchors.base import RPC_READ_METHODS
 from anchors.chain import Web3Chain, deploy_contract
 from notary.errors import AnchorError
 
-__all__ = ["EmbeddedChain"]
+__all__ = ["EmbeddedBackend", "EmbeddedChain"]
 
 _JOURNAL_VERSION = 1
 _MIX_DOMAIN = b"sunlight-embedded-chain/mix_hash"
@@ -99,8 +105,7 @@ class _JournaledBackend(PyEVMBackend):  # type: ignore[misc]
 class EmbeddedChain:
     """The persistent in-process chain in ``directory``, with EvidenceAnchor deployed on it.
 
-    Use :attr:`backend` (an :class:`~anchors.base.AnchorBackend`). Thread-safe through the
-    backend's lock.
+    Use :attr:`backend` (an :class:`EmbeddedBackend`). Thread-safe through the backend's lock.
     """
 
     def __init__(self, directory: Path, *, private_key: str = "") -> None:
@@ -163,14 +168,7 @@ class EmbeddedChain:
                 raise AnchorError(
                     f"embedded deploy gave {deployed}, expected {self.contract_address}"
                 )
-        self.backend = Web3Chain(
-            self.w3,
-            self.contract_address,
-            account=self.account,
-            description="the embedded chain",
-            idle_miner=self.mine_empty_block,
-            on_close=self.close,
-        )
+        self.backend = EmbeddedBackend(self)
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -261,6 +259,71 @@ class EmbeddedChain:
             self._tester_backend.journal = None
         if self._owner.is_locked:
             self._owner.release()
+
+
+class EmbeddedBackend(Web3Chain):
+    """The embedded chain's :class:`~anchors.chain.Web3Chain`, which also answers read-only
+    JSON-RPC (a :class:`~anchors.base.JsonRpcServer`): no node serves this chain."""
+
+    def __init__(self, chain: EmbeddedChain) -> None:
+        super().__init__(
+            chain.w3,
+            chain.contract_address,
+            account=chain.account,
+            description="the embedded chain",
+            idle_miner=chain.mine_empty_block,
+            on_close=chain.close,
+        )
+        self._request: Callable[[str, Any], Any] | None = None
+
+    def rpc(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """The answer a node gives to the read ``method`` (one of
+        :data:`~anchors.base.RPC_READ_METHODS`): ``{"result": ...}`` or, for a reverted call, bad
+        input or another method, ``{"error": {"code", "message"}}``; in the node's encoding."""
+        if method not in RPC_READ_METHODS:
+            return {"error": {"code": -32601, "message": f"{method} is not served"}}
+        if method == "eth_call" and params and isinstance(params[0], dict):
+            # eth-tester insists on a sender even for calls; any account reads the same state.
+            params = [{"from": self.w3.eth.default_account, **params[0]}, *params[1:]]
+        with self._lock:
+            try:
+                answer = self._provider_request()(method, params)
+            except Exception as e:  # eth-tester raises its own types for reverts and bad input
+                # What a node answers: a JSON-RPC error object (code 3 for a reverted call).
+                reverted = type(e).__name__ == "TransactionFailed"
+                answer = {"error": {"code": 3 if reverted else -32602, "message": str(e)[:500]}}
+        encoded: dict[str, Any] = _rpc_encoded(answer)
+        return encoded
+
+    def _provider_request(self) -> Callable[[str, Any], Any]:
+        """The eth-tester provider's request function behind its own formatting middleware, which
+        maps JSON-RPC's camelCase and hex quantities to eth-tester's arguments and its results
+        back (without it ``eth_getLogs`` fails and receipts come back in eth-tester's
+        snake_case)."""
+        if self._request is None:
+            provider: Any = self.w3.provider
+            self._request = combine_middleware(
+                getattr(provider, "_middleware", ()),
+                w3=self.w3,
+                provider_request_fn=provider.make_request,
+            )
+        return self._request
+
+
+def _rpc_encoded(value: Any, key: str = "") -> Any:
+    """web3's Python values in the encoding a node answers with: numbers as ``0x`` quantities,
+    bytes as ``0x`` data (the 2048-bit ``logsBloom``, which web3 turns into an int, too)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(256, "big").hex() if key == "logsBloom" else hex(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {k: _rpc_encoded(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rpc_encoded(v, key) for v in value]
+    return str(value)
 
 
 def _rlp_create(deployer: str) -> bytes:

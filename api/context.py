@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from anchors import open_backend
 from anchors.anchorer import Anchorer
 from anchors.base import AnchorBackend
 from api.http import Metrics, RateLimiter
+from api.service.anchoring import make_anchorer, open_backend
 from api.service.committer import Committer
 from api.service.notary import Notary
 from api.settings import Settings
@@ -27,18 +28,26 @@ class CachedRoots:
 
     A root, once anchored, never changes on chain, so re-reading it on every verification only
     costs time (an ``eth_call`` is milliseconds). Sizes never anchored are not cached.
+    ``clock``: seconds on a monotonic clock (a test advances a fake one instead of sleeping).
     """
 
-    def __init__(self, backend: AnchorBackend, *, ttl_s: float) -> None:
+    def __init__(
+        self,
+        backend: AnchorBackend,
+        *,
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.backend = backend
         self.chain_id = backend.chain_id
         self.contract_address = backend.contract_address
         self._ttl = ttl_s
+        self._clock = clock
         self._roots: dict[int, tuple[float, bytes]] = {}
         self._lock = threading.Lock()
 
     def root_at(self, tree_size: int) -> bytes | None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             hit = self._roots.get(tree_size)
         if hit is not None and now - hit[0] < self._ttl:
@@ -113,7 +122,5 @@ class AppContext:
         backend = self.chain()
         with self.anchor_lock:
             if self.anchorer is None:
-                self.anchorer = Anchorer(
-                    self.notary.log, backend, self.notary.key, self.settings, store=self.anchors
-                )
+                self.anchorer = make_anchorer(self.notary, backend, store=self.anchors)
             return self.anchorer

@@ -104,10 +104,11 @@ def _latency(tmp: Path) -> None:
     from eth_account import Account  # noqa: PLC0415
     from web3 import Web3  # noqa: PLC0415
 
-    from anchors.anchorer import Anchorer  # noqa: PLC0415
     from anchors.chain import connect_rpc, deploy_contract  # noqa: PLC0415
+    from api.service.anchoring import anchor_config, make_anchorer  # noqa: PLC0415
     from api.service.notary import Notary  # noqa: PLC0415
     from api.settings import Settings  # noqa: PLC0415
+    from notary.records import Record  # noqa: PLC0415
     from tests.integration.anchors import nodes  # noqa: PLC0415
 
     node = nodes.anvil(tmp, "--block-time", "1")
@@ -119,11 +120,16 @@ def _latency(tmp: Path) -> None:
         address = deploy_contract(w3, account, admin=account.address, anchorer=account.address)
         backend = connect_rpc(node.url, address, private_key=key)
         notary = Notary.open(Settings(data_dir=tmp / "data"))
-        anchorer = Anchorer(notary.log, backend, notary.key, notary.settings, poll_interval_s=0.05)
+        config = anchor_config(notary.settings, poll_interval_s=0.05)
+        anchorer = make_anchorer(notary, backend, config=config)
         samples = []
         for i in range(6):
-            notary.submit_many(
-                [{"submitter": "bench", "data": {"i": i, "j": j}} for j in range(1000)]
+            now = notary.clock()
+            notary.submit(
+                [
+                    Record(submitter="bench", data={"i": i, "j": j}, received_at=now)
+                    for j in range(1000)
+                ]
             )
             start = time.perf_counter()
             result = anchorer.run_once(force=True)

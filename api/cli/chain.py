@@ -104,36 +104,19 @@ def anchorer_command(
     Only one anchorer runs per database; a second one waits for the lock. SIGTERM or Ctrl-C
     stops it after the current round.
     """
-    from anchors import open_backend  # noqa: PLC0415
-    from anchors.anchorer import Anchorer  # noqa: PLC0415
+    from api.service.anchoring import make_anchorer, open_backend  # noqa: PLC0415
     from api.service.notary import Notary  # noqa: PLC0415
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     notary = Notary.open(settings)
     backend = open_backend(settings)
-    anchorer = Anchorer(notary.log, backend, notary.key, settings)
+    anchorer = make_anchorer(notary, backend)
     try:
         if once:
             result = anchorer.run_once(force=True)
-            if result is None:
-                print(json.dumps({"anchored": False}))
-            else:
-                print(
-                    json.dumps(
-                        {
-                            "anchored": True,
-                            "status": result.status,
-                            "tree_size": result.tree_size,
-                            "root_hash": result.root_hash.hex(),
-                            "chain_id": result.chain_id,
-                            "contract": result.contract,
-                            "tx_hash": result.tx_hash,
-                            "block_number": result.block_number,
-                            "block_hash": result.block_hash,
-                        }
-                    )
-                )
+            anchored = {"anchored": True, **result.as_json()} if result else {"anchored": False}
+            print(json.dumps(anchored))
             return
         stop = threading.Event()
 

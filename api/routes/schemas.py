@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from notary.signing import Checkpoint, Receipt
+
+if TYPE_CHECKING:
+    from anchors.anchorer import AnchorResult
 
 # --- schemas --------------------------------------------------------------------------------------
 
@@ -19,24 +22,6 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
-
-
-class RecordMeta(BaseModel):
-    """The ``meta`` form field of ``POST /v1/records``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    project: str | None = None
-    stage: str | None = None
-    kind: str = "document"
-    data: dict[str, Any] = Field(default_factory=dict)
-    signatures: list[dict[str, Any]] = Field(default_factory=list, max_length=32)
-    client_time: str | None = None
-    prev: str | None = None
-    #: False keeps the file encrypted at rest and downloadable only by authorised parties.
-    public: bool = True
-    media_type: str | None = Field(default=None, max_length=200)
-    name: str | None = Field(default=None, max_length=255)
 
 
 class RecordAccepted(BaseModel):
@@ -96,6 +81,9 @@ class VerifyOut(BaseModel):
 
 
 class AnchorOut(BaseModel):
+    """What ``POST /v1/anchor`` did: an :class:`~anchors.anchorer.AnchorResult`, or
+    ``up_to_date`` (nothing new to anchor) with the latest anchored size."""
+
     status: str
     tree_size: int
     checkpoint: Checkpoint | None
@@ -104,6 +92,23 @@ class AnchorOut(BaseModel):
     tx_hash: str | None = None
     block_number: int | None = None
     block_hash: str | None = None
+
+    @classmethod
+    def of(cls, result: AnchorResult) -> AnchorOut:
+        return cls(
+            status=result.status,
+            tree_size=result.tree_size,
+            checkpoint=result.checkpoint,
+            chain_id=result.chain_id,
+            contract=result.contract,
+            tx_hash=result.tx_hash,
+            block_number=result.block_number,
+            block_hash=result.block_hash,
+        )
+
+    @classmethod
+    def up_to_date(cls, tree_size: int) -> AnchorOut:
+        return cls(status="up_to_date", tree_size=tree_size, checkpoint=None)
 
 
 class CheckpointOut(BaseModel):

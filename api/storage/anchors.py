@@ -1,19 +1,17 @@
-"""The ``anchors`` table (migration ``0002_anchors``) and :class:`AnchorStore`.
+"""The ``anchors`` table (migration ``0002_anchors``) and :class:`AnchorStore`, the anchorer's
+:class:`~anchors.ports.AnchorLedger` on SQLAlchemy.
 
-One row per ``anchor()`` transaction the anchorer signed. The row, with the signed raw
-transaction, its hash and nonce, is written *before* the transaction is sent, so a process killed
-at any point finds its transaction again on restart and never anchors the same checkpoint twice.
+One :class:`~anchors.ports.AnchorRow` per ``anchor()`` transaction the anchorer signed. The row,
+with the signed raw transaction, its hash and nonce, is written *before* the transaction is sent,
+so a process killed at any point finds its transaction again on restart and never anchors the same
+checkpoint twice. The statuses are described in :mod:`anchors.ports`.
 
-Statuses: ``pending`` (signed, perhaps sent, not yet confirmed), ``confirmed`` (mined and
-``anchor_confirmations`` deep; ``block_number``/``block_hash`` set), ``failed`` (mined but reverted,
-or refused by the node; ``detail`` says why), ``superseded`` (never mined, and the chain has
-since anchored this size or a larger one by another transaction).
+Database failures are raised as :class:`~notary.errors.LogError` (or ``StorageFullError``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -30,12 +28,11 @@ from sqlalchemy import (
     update,
 )
 
+from anchors.ports import AnchorRow, AnchorStatus
 from api.storage import db
-from notary.bundle import Anchor as BundleAnchor
+from api.storage.errors import db_errors
 
-__all__ = ["Anchor", "AnchorStatus", "AnchorStore", "anchors_table"]
-
-AnchorStatus = Literal["pending", "confirmed", "failed", "superseded"]
+__all__ = ["AnchorRow", "AnchorStatus", "AnchorStore", "anchors_table"]
 
 anchors_table = Table(
     "anchors",
@@ -59,39 +56,8 @@ anchors_table = Table(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    id: int
-    tree_size: int
-    root_hash: bytes
-    from_size: int
-    chain_id: int
-    contract: str
-    tx_hash: str
-    nonce: int
-    raw_tx: bytes
-    status: str
-    block_number: int | None
-    block_hash: str | None
-    created_at: str
-    confirmed_at: str | None
-    detail: str | None
-
-    def bundle_anchor(self) -> BundleAnchor:
-        """The ``anchor`` field of a proof bundle. Requires a confirmed anchor."""
-        if self.block_number is None or self.block_hash is None:
-            raise ValueError(f"anchor of tree size {self.tree_size} is not confirmed")
-        return BundleAnchor(
-            chain_id=self.chain_id,
-            contract=self.contract,
-            tx_hash=self.tx_hash,
-            block_number=self.block_number,
-            block_hash=self.block_hash,
-        )
-
-
-def _row(r: Any) -> Anchor:
-    return Anchor(
+def _row(r: Any) -> AnchorRow:
+    return AnchorRow(
         id=int(r.id),
         tree_size=int(r.tree_size),
         root_hash=bytes(r.root_hash),
@@ -116,6 +82,7 @@ class AnchorStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    @db_errors
     def record_signed(
         self,
         *,
@@ -128,7 +95,7 @@ class AnchorStore:
         nonce: int,
         raw_tx: bytes,
         created_at: str,
-    ) -> Anchor:
+    ) -> AnchorRow:
         """Persist a signed transaction as ``pending`` (call before sending it)."""
         with db.write(self.engine) as conn:
             result = conn.execute(
@@ -170,24 +137,30 @@ class AnchorStore:
         """Remember the block a pending transaction was last seen in (cleared after a reorg)."""
         self._update(anchor_id, block_number=block_number, block_hash=block_hash)
 
+    @db_errors
     def _update(self, anchor_id: int, **values: Any) -> None:
         with db.write(self.engine) as conn:
             conn.execute(
                 update(anchors_table).where(anchors_table.c.id == anchor_id).values(**values)
             )
 
-    def _query(self, query: Any) -> list[Anchor]:
+    @db_errors
+    def _query(self, query: Any) -> list[AnchorRow]:
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query).all()]
 
-    def pending(self) -> list[Anchor]:
+    def get(self, anchor_id: int) -> AnchorRow | None:
+        found = self._query(select(anchors_table).where(anchors_table.c.id == anchor_id))
+        return found[0] if found else None
+
+    def pending(self) -> list[AnchorRow]:
         """Pending anchors, oldest nonce first."""
         c = anchors_table.c
         return self._query(
             select(anchors_table).where(c.status == "pending").order_by(c.nonce, c.id)
         )
 
-    def latest_confirmed(self, contract: str | None = None) -> Anchor | None:
+    def latest_confirmed(self, contract: str | None = None) -> AnchorRow | None:
         c = anchors_table.c
         query = select(anchors_table).where(c.status == "confirmed")
         if contract:
@@ -195,7 +168,7 @@ class AnchorStore:
         found = self._query(query.order_by(c.tree_size.desc()).limit(1))
         return found[0] if found else None
 
-    def covering(self, leaf_index: int, contract: str | None = None) -> Anchor | None:
+    def covering(self, leaf_index: int, contract: str | None = None) -> AnchorRow | None:
         """The smallest confirmed anchored tree that contains leaf ``leaf_index``."""
         c = anchors_table.c
         query = select(anchors_table).where(c.status == "confirmed", c.tree_size > leaf_index)
@@ -204,5 +177,5 @@ class AnchorStore:
         found = self._query(query.order_by(c.tree_size).limit(1))
         return found[0] if found else None
 
-    def all(self) -> list[Anchor]:
+    def all(self) -> list[AnchorRow]:
         return self._query(select(anchors_table).order_by(anchors_table.c.id))

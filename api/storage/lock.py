@@ -1,4 +1,7 @@
-"""Exactly one anchorer at a time: a PostgreSQL advisory lock, or a file lock beside SQLite."""
+"""Exactly one anchorer at a time: a PostgreSQL advisory lock, or a file lock beside SQLite.
+
+:class:`AnchorerLock` is the :class:`~anchors.ports.LeaderLock` the service gives the anchorer.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,15 @@ from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["ANCHORER_LOCK_KEY", "LeaderLock"]
+from api.storage.errors import db_errors
+
+__all__ = ["ANCHORER_LOCK_KEY", "AnchorerLock"]
 
 #: Any constant works; it only has to be the same in every Sunlight process sharing a database.
 ANCHORER_LOCK_KEY = 0x53554E41  # "SUNA"
 
 
-class LeaderLock:
+class AnchorerLock:
     """Held by the one anchorer of a database until :meth:`release` or the process ends.
 
     On PostgreSQL a session-level ``pg_try_advisory_lock`` on a connection kept open for the
@@ -34,6 +39,7 @@ class LeaderLock:
     def held(self) -> bool:
         return self._conn is not None or self._file is not None
 
+    @db_errors
     def acquire(self) -> bool:
         """Take the lock if free; True when this object holds it (now or already).
 

@@ -10,10 +10,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from anchors.anchorer import Anchorer
 from anchors.chain import connect_rpc
 from api.storage.anchors import AnchorStore
 from notary.errors import ChainUnavailableError
@@ -109,14 +109,18 @@ def test_revert_reason_is_decoded(anvil_chain: Chain, tmp_path: Path) -> None:
     rival = connect_rpc(chain.node.url, address, private_key=rival_key, priority_fee_wei=50 * 10**9)  # type: ignore[union-attr]
     role = admin._contract.functions.ANCHORER_ROLE().call()
     tx = admin._contract.functions.grantRole(role, rival.sender).build_transaction(
-        {
-            "from": admin.sender,
-            "nonce": admin.nonces.take(),
-            "chainId": admin.chain_id,
-            "gas": 100_000,
-        }
+        cast(
+            Any,
+            {
+                "from": admin.sender,
+                "nonce": admin.nonces.take(),
+                "chainId": admin.chain_id,
+                "gas": 100_000,
+            },
+        )
     )
-    admin.send_raw(bytes(admin._account.sign_transaction(tx).raw_transaction))  # type: ignore[union-attr]
+    assert admin._account is not None
+    admin.send_raw(bytes(admin._account.sign_transaction(cast(dict[str, Any], tx)).raw_transaction))
     chain.backend.resync_nonce()
 
     notary = make_notary(tmp_path)
@@ -189,7 +193,7 @@ def test_reorg_before_confirmation_depth_is_detected_and_anchored_again(
 _CRASH = """
 import os, sys
 from pathlib import Path
-from anchors import open_backend
+from api.service.anchoring import open_backend
 from tests.integration.anchors.helpers import make_anchorer, make_notary
 when = sys.argv[2]
 notary = make_notary(Path(sys.argv[1]), chain_rpc_url=os.environ.get("RPC", ""),
@@ -240,12 +244,10 @@ def test_killed_between_sending_and_confirming(chain: Chain, tmp_path: Path, whe
     )
     rows = AnchorStore(notary.log.engine).all()
     assert [(r.tree_size, r.status) for r in rows] == [(300, "pending")]
-    from anchors import open_backend
+    from api.service.anchoring import open_backend
 
     backend = open_backend(notary.settings)
-    anchorer = Anchorer(
-        notary.log, backend, notary.key, notary.settings, confirm_timeout_s=30, poll_interval_s=0.05
-    )
+    anchorer = make_anchorer(notary, backend)
     deadline = time.monotonic() + 60
     while AnchorStore(notary.log.engine).all()[0].status != "confirmed":
         assert time.monotonic() < deadline
@@ -257,9 +259,9 @@ def test_killed_between_sending_and_confirming(chain: Chain, tmp_path: Path, whe
         (300, "confirmed", rows[0].tx_hash)
     ]
     assert backend.root_at(300) == notary.log.root(300)
-    logs = backend._contract.events.CheckpointAnchored().get_logs(
+    logs = backend._contract.events.CheckpointAnchored().get_logs(  # type: ignore[attr-defined]
         from_block=0, argument_filters={"treeSize": 300}
-    )  # type: ignore[attr-defined]
+    )
     assert len(logs) == 1 and "0x" + bytes(logs[0]["transactionHash"]).hex() == rows[0].tx_hash
     anchorer.close()
     backend.close()

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 HAVE_NODE = (ROOT / "node_modules" / "solc").is_dir() and shutil.which("node") is not None
 
 
+@pytest.mark.slow
 def test_committed_artifact_is_up_to_date() -> None:
     require(HAVE_NODE, "node and node_modules (npm ci)")
     done = subprocess.run(
