@@ -23,7 +23,7 @@ from api.service.notary import Notary
 from api.settings import Settings
 from api.storage.anchors import AnchorStore
 from api.storage.blobs import blob_store_from_settings
-from api.storage.log import database_error
+from api.storage.errors import database_error
 from api.storage.parties import (
     AuthError,
     ConflictError,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import AppContext
 from api.http import client_key
+from api.storage.log import StoredEntry
 from api.storage.parties import AuthError, ForbiddenError, Principal, RateLimitedError
 from notary.errors import NotFoundError
 from notary.records import (
@@ -82,7 +83,7 @@ def known(value: str, what: str) -> str:
     return value
 
 
-def readable(ctx: AppContext, record_id: str, who: Principal | None) -> tuple[Any, Record]:
+def readable(ctx: AppContext, record_id: str, who: Principal | None) -> tuple[StoredEntry, Record]:
     if len(record_id) > 64 or "\x00" in record_id:
         raise NotFoundError("no such record")
     stored = ctx.notary.log.get(record_id)

@@ -107,7 +107,7 @@ async def add_key(ctx: Ctx, who: CurrentParty, party_id: str, body: KeyIn) -> Ke
         submitter=who.party_id,
         received_at=ctx.notary.clock(),
     )
-    accepted = await ctx.committer.accept(record, blob=False)
+    accepted = await ctx.committer.submit(record, blob=False)
     await run_in_threadpool(
         partial(ctx.parties.add_key, party_id, body.key_id, raw, leaf=accepted.entry.index)
     )
@@ -135,7 +135,7 @@ async def revoke_key(ctx: Ctx, who: CurrentParty, party_id: str, key_id: str) ->
         submitter=who.party_id,
         received_at=ctx.notary.clock(),
     )
-    accepted = await ctx.committer.accept(record, blob=False)
+    accepted = await ctx.committer.submit(record, blob=False)
     await run_in_threadpool(ctx.parties.revoke_key, party_id, key_id)
     return KeyOut(
         party=party_id, key_id=key_id, record_id=accepted.record_id, receipt=accepted.receipt

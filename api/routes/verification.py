@@ -4,37 +4,31 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from api.context import AppContext
 from api.routes.deps import (
     Ctx,
     MaybePrincipal,
     may_read,
 )
-from api.routes.records import proof_bundle
 from api.routes.schemas import (
     ERRORS,
     CheckOut,
     MatchOut,
     VerifyOut,
 )
+from api.service.verification import DigestVerdict, Match, verify_digest, verify_proof
+from api.storage.log import StoredEntry
 from api.storage.parties import Principal
 from notary import jsonin
-from notary.bundle import (
-    Check,
-    Level,
-    ProofBundle,
-    VerificationReport,
-    parse_bundle,
-    verify_bundle,
-)
-from notary.digests import ContentDigest, digest_stream
+from notary.bundle import VerificationReport, parse_bundle
+from notary.digests import digest_stream
 from notary.errors import RecordError
 from notary.trust import TRUST_FORMAT
 
@@ -97,17 +91,28 @@ async def verify(ctx: Ctx, who: MaybePrincipal, request: Request) -> VerifyOut:
         if not isinstance(upload, StarletteUploadFile):
             raise RecordError("send the file as the multipart field 'file'", field="file")
         digest = await run_in_threadpool(digest_stream, upload.file, sm3=ctx.settings.sm3)
-        return await run_in_threadpool(_verify_hash, ctx, digest.sha256, digest, who)
+        by_file = partial(verify_digest, ctx, digest.sha256, digest, _reader(who))
+        return _digest_verdict(await run_in_threadpool(by_file))
     body = await request.body()
     doc = _json(body)
     if isinstance(doc, dict) and set(doc) == {"sha256"}:
         sha = doc["sha256"]
         if not isinstance(sha, str) or len(sha) != 64 or not _is_hex(sha):
             raise RecordError("must be 64 hexadecimal digits", field="sha256")
-        return await run_in_threadpool(_verify_hash, ctx, sha.lower(), None, who)
+        by_hash = partial(verify_digest, ctx, sha.lower(), None, _reader(who))
+        return _digest_verdict(await run_in_threadpool(by_hash))
     bundle = parse_bundle(doc)
-    report = await run_in_threadpool(_verify_bundle, ctx, bundle, None)
+    report = await run_in_threadpool(verify_proof, ctx, bundle)
     return _verdict(report, records=[])
+
+
+def _reader(who: Principal | None) -> Callable[[StoredEntry], bool]:
+    """Whether ``who`` may read a stored record."""
+
+    def readable(stored: StoredEntry) -> bool:
+        return may_read(who, stored.public, stored.record.submitter)
+
+    return readable
 
 
 def _json(body: bytes) -> Any:
@@ -139,64 +144,22 @@ def _checks(checks: Any) -> list[CheckOut]:
     return [CheckOut(check=c.name, passed=c.passed, detail=c.detail) for c in checks]
 
 
-def _verify_bundle(
-    ctx: AppContext, bundle: ProofBundle, digest: ContentDigest | None
-) -> VerificationReport:
-    """Judged against this server's own log key and its configured chain, never the bundle's."""
-    trust, chain = ctx.trust()
-    return verify_bundle(bundle, trust=trust, file_digest=digest, chain=chain)
+def _digest_verdict(verdict: DigestVerdict) -> VerifyOut:
+    return _verdict(verdict.report, records=[_match(m) for m in verdict.matches])
 
 
-def _verify_hash(
-    ctx: AppContext, sha256: str, digest: ContentDigest | None, who: Principal | None
-) -> VerifyOut:
-    matches = ctx.notary.log.find_by_content(sha256, limit=20)
-    if not matches:
-        missing = Check("found", False, "no record in this log notarizes a file with this SHA-256")
-        return _verdict(VerificationReport.judge([missing], None), records=[])
-    out: list[MatchOut] = []
-    best: VerificationReport | None = None
-    for stored in matches:
-        readable = may_read(who, stored.public, stored.record.submitter)
-        bundle = proof_bundle(ctx, stored)
-        report = _verify_bundle(ctx, bundle, digest) if bundle is not None else None
-        if report is not None and not readable:
-            report = _withheld(report)
-        if report is not None and (best is None or _RANK[report.level] < _RANK[best.level]):
-            best = report
-        out.append(
-            MatchOut(
-                id=stored.record_id if readable else None,
-                leaf_index=stored.index,
-                leaf_hash=stored.leaf_hash.hex(),
-                public=stored.public,
-                status="anchored" if bundle else "pending",
-                level=report.level.value if report else None,
-                record=json.loads(stored.entry) if readable else None,
-                bundle=bundle.to_json() if bundle and readable else None,
-            )
-        )
-    found = Check("found", True, f"{len(out)} record(s) notarize this file")
-    if best is None:  # in the log, none anchored yet: the server vouches for its own log
-        pending = Check("anchor", None, "in this log; waiting to be anchored")
-        return _verdict(VerificationReport.judge([found, pending], None), records=out)
-    verdict = VerificationReport(best.level, best.reason, (found, *best.checks), best.trust)
-    return _verdict(verdict, records=out)
-
-
-_RANK = {level: rank for rank, level in enumerate(Level)}
-_OUTCOME = {True: "passed", False: "failed", None: "not checked"}
-
-
-def _withheld(report: VerificationReport) -> VerificationReport:
-    """``report`` on a private record, for a caller who may not read it: the verdict and the
-    outcome of each check, without their details (which may quote the record: its file's size, a
-    signer) or the checks named after a signing party."""
-    checks = tuple(
-        Check(c.name, c.passed, _OUTCOME[c.passed]) for c in report.checks if ":" not in c.name
+def _match(m: Match) -> MatchOut:
+    stored = m.stored
+    return MatchOut(
+        id=stored.record_id if m.readable else None,
+        leaf_index=stored.index,
+        leaf_hash=stored.leaf_hash.hex(),
+        public=stored.public,
+        status="anchored" if m.bundle else "pending",
+        level=m.report.level.value if m.report else None,
+        record=json.loads(stored.entry) if m.readable else None,
+        bundle=m.bundle.to_json() if m.bundle and m.readable else None,
     )
-    reason = f"{report.level.value} (the details concern a private record)"
-    return replace(report, reason=reason, checks=checks)
 
 
 @router.get("/v1/trust", tags=["verification"])

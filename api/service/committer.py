@@ -1,11 +1,12 @@
 """Group commit on the event loop: the records of concurrent requests share one trip to a
-worker thread, one flush of their files and one database transaction.
+worker thread, one flush of their files and one database transaction. This is the only group
+commit; callers on threads batch their records themselves (:meth:`Notary.submit` takes many).
 
-A request hands its validated record to :meth:`Committer.accept` and waits. While a group is
+A request hands its validated record to :meth:`Committer.submit` and waits. While a group is
 being committed the next one gathers; when the thread is free, everything gathered goes in one
 call: the blob store's :meth:`~notary.blobs.BlobStore.sync` (the request wrote its file with
-``sync=False``), then :meth:`~api.service.notary.Notary.accept_each`. Each request gets its own receipt —
-only once its record and file are durable — or its own error.
+``sync=False``), then :meth:`~api.service.notary.Notary.submit` with ``isolate_failures``. Each
+request gets its own receipt — only once its record and file are durable — or its own error.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from dataclasses import dataclass
 from anyio import to_thread
 
 from api.service.notary import Accepted, Notary
-from api.storage.log import GROUP_COMMIT_MAX
 from notary.blobs import BlobStore
 from notary.errors import NotaryError
 from notary.records import Record
+
+#: The most records one group commit takes in (bounds a transaction's size and latency).
+GROUP_COMMIT_MAX = 1000
 
 
 @dataclass(slots=True)
@@ -36,7 +39,7 @@ class Committer:
         self._waiting: list[_Waiting] = []
         self._running: asyncio.Task[None] | None = None
 
-    async def accept(self, record: Record, *, blob: bool) -> Accepted:
+    async def submit(self, record: Record, *, blob: bool) -> Accepted:
         """Append ``record``; return once it (and its blob, when ``blob``) is durable."""
         loop = asyncio.get_running_loop()
         waiting = _Waiting(record, blob, loop.create_future())
@@ -68,4 +71,4 @@ class Committer:
     def _commit(self, group: list[_Waiting]) -> list[Accepted | NotaryError]:
         if any(w.blob for w in group):
             self._blobs.sync()
-        return self._notary.accept_each([w.record for w in group])
+        return self._notary.submit([w.record for w in group], isolate_failures=True)

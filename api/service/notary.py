@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Literal, overload
 
+from api.clock import utc_now
 from api.settings import Settings
 from api.storage.keystore import load_notary_key
-from api.storage.log import AppendedEntry, LogStore
+from api.storage.log import AppendedEntry, LogStore, StoredEntry
 from notary.bundle import Anchor, KeyProof, ProofBundle, make_bundle
-from notary.digests import digest_stream
 from notary.errors import NotaryError, NotFoundError
-from notary.records import Content, Record
+from notary.records import Record
 from notary.signing import Checkpoint, NotaryKey, Receipt
-
-
-def utc_now() -> str:
-    """RFC 3339 UTC with microseconds, e.g. ``2026-11-23T00:01:03.123456Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def new_record_id() -> str:
@@ -72,26 +64,31 @@ class Notary:
     def close(self) -> None:
         self.log.close()
 
-    def submit_many(self, drafts: Sequence[dict[str, Any]]) -> list[Accepted]:
-        """Validate drafts (record fields without ``received_at``), append them, sign receipts."""
-        now = self.clock()
-        items = [(self._new_id(), Record.model_validate({**d, "received_at": now})) for d in drafts]
-        return [self._receipted(a) for a in self.log.append_many(items)]
+    @overload
+    def submit(
+        self, records: Sequence[Record], *, isolate_failures: Literal[False] = False
+    ) -> list[Accepted]: ...
 
-    def submit(self, draft: dict[str, Any]) -> Accepted:
-        return self.submit_many([draft])[0]
+    @overload
+    def submit(
+        self, records: Sequence[Record], *, isolate_failures: Literal[True]
+    ) -> list[Accepted | NotaryError]: ...
 
-    def accept(self, record: Record) -> Accepted:
-        """Append one validated record (group commit with concurrent callers); sign its receipt."""
-        return self._receipted(self.log.append(self._new_id(), record))
+    def submit(
+        self, records: Sequence[Record], *, isolate_failures: bool = False
+    ) -> list[Accepted] | list[Accepted | NotaryError]:
+        """Append validated records in one transaction and sign their receipts.
 
-    def accept_each(self, records: Sequence[Record]) -> list[Accepted | NotaryError]:
-        """Append validated records in one transaction and sign their receipts; a record that
-        fails (a stale ``prev``) fails alone, its error in its place."""
-        items = [(self._new_id(), r, None if r.project else r.canonical()) for r in records]
+        When a record fails (a stale ``prev``) nothing is appended and its error is raised; with
+        ``isolate_failures`` it fails alone, its error in its place (:meth:`LogStore.append`).
+        Concurrent requests share one call through :class:`~api.service.committer.Committer`.
+        """
+        items = [(self._new_id(), r) for r in records]
+        if not isolate_failures:
+            return [self._receipted(a) for a in self.log.append(items)]
         return [
             a if isinstance(a, NotaryError) else self._receipted(a)
-            for a in self.log.append_each(items)
+            for a in self.log.append(items, isolate_failures=True)
         ]
 
     def _receipted(self, appended: AppendedEntry) -> Accepted:
@@ -100,39 +97,27 @@ class Notary:
         )
         return Accepted(appended.record_id, appended, receipt)
 
-    def stamp_file(self, path: Path, *, submitter: str, **fields: Any) -> Accepted:
-        """Hash a file in one streaming pass and append a record for it."""
-        with path.open("rb") as f:
-            digest = digest_stream(f, sm3=self.settings.sm3)
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        content = Content(
-            sha256=digest.sha256,
-            sm3=digest.sm3,
-            size=digest.size,
-            media_type=media_type,
-            name=path.name[:255],
-        )
-        draft = {"kind": "document", **fields, "submitter": submitter, "content": content}
-        return self.submit(draft)
-
     def publish_checkpoint(self) -> Checkpoint:
-        return self.log.publish_checkpoint(self.key, self.clock())
+        """Sign the log's current size and root and store the checkpoint; return the one stored
+        for that size (published once: the first stays). The anchorer's
+        :class:`~anchors.ports.CheckpointPublisher`."""
+        size, root = self.log.state()
+        return self.log.store_checkpoint(self.key.sign_checkpoint(size, root, self.clock()))
 
     def bundle(
         self,
-        record_id: str,
+        stored: StoredEntry,
         *,
         checkpoint: Checkpoint | None = None,
         anchor: Anchor | None = None,
         key_leaves: Sequence[int] = (),
     ) -> ProofBundle:
-        """A proof bundle for a record against ``checkpoint`` (default: the latest one), with
-        inclusion proofs of the key registrations at ``key_leaves`` that precede it."""
-        stored = self.log.get(record_id)
+        """A proof bundle for a stored record against ``checkpoint`` (default: the latest one),
+        with inclusion proofs of the key registrations at ``key_leaves`` that precede it."""
         cp = checkpoint or self.log.checkpoint()
         if cp.tree_size <= stored.index:
             raise NotFoundError(
-                f"record {record_id} (leaf {stored.index}) is not yet covered by a checkpoint"
+                f"record {stored.record_id} (leaf {stored.index}) is not yet covered by a checkpoint"
             )
         return make_bundle(
             entry=stored.entry,

@@ -9,21 +9,21 @@ indexed query and never load the log.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar, overload
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from api.storage import db
+from api.storage.errors import database_error, db_errors
 from api.storage.migrate import upgrade
 from notary import merkle
-from notary.errors import LogError, NotaryError, NotFoundError, RecordError, StorageFullError
+from notary.errors import LogError, NotaryError, NotFoundError, RecordError
 from notary.records import Record, parse_record
-from notary.signing import Checkpoint, NotaryKey
+from notary.signing import Checkpoint
 
 __all__ = ["DERIVED_COLUMNS", "AppendedEntry", "LogStore", "StoredEntry", "derived_columns"]
 
@@ -92,73 +92,21 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
-def _disk_full(e: SQLAlchemyError) -> StorageFullError | None:
-    """SQLite's SQLITE_FULL ("database or disk is full") or PostgreSQL's disk_full (53100)."""
-    orig = e.orig if isinstance(e, DBAPIError) else None
-    if orig is None:
-        return None
-    sqlite_full = getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL"
-    if sqlite_full or getattr(orig, "sqlstate", None) == "53100" or "disk is full" in str(orig):
-        return StorageFullError(f"the database's disk is full: {orig}; free space and retry")
-    return None
-
-
-def _unavailable(e: SQLAlchemyError) -> LogError | StorageFullError:
-    full = _disk_full(e)
-    if full is not None:
-        return full
-    reason = e.orig if isinstance(e, DBAPIError) and e.orig is not None else e
-    return LogError(f"the database is unavailable or failed: {type(reason).__name__}: {reason}")
-
-
-def database_error(e: SQLAlchemyError) -> LogError | StorageFullError:
-    """The domain error for a database failure, for stores and handlers outside the log."""
-    return _unavailable(e)
-
-
-def _db_errors(fn: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Database failures (server down or restarting, connection lost, pool exhausted) raised as
-    :class:`LogError`, the one error callers handle: never a driver or SQLAlchemy exception."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return fn(*args, **kwargs)
-        except SQLAlchemyError as e:
-            raise _unavailable(e) from e
-
-    return wrapper
-
-
 def _db_errors_iter(fn: Callable[_P, Iterator[_T]]) -> Callable[_P, Iterator[_T]]:
-    """:func:`_db_errors` for generators (the database is read while the caller iterates)."""
+    """:func:`db_errors` for generators (the database is read while the caller iterates)."""
 
     @functools.wraps(fn)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Iterator[_T]:
         try:
             yield from fn(*args, **kwargs)
         except SQLAlchemyError as e:
-            raise _unavailable(e) from e
+            raise database_error(e) from e
 
     return wrapper
 
 
-#: The most records one group commit takes in (bounds a transaction's size and latency).
-GROUP_COMMIT_MAX = 1000
-
-
 #: What the locked append takes per record: id, record, its encoding if already known.
 _Item = tuple[str, Record, bytes | None]
-
-
-class _Pending:
-    __slots__ = ("done", "error", "item", "result")
-
-    def __init__(self, item: _Item) -> None:
-        self.item = item
-        self.result: AppendedEntry | None = None
-        self.error: BaseException | None = None
-        self.done = False
 
 
 _ENTRY = (db.entries.c.idx, db.entries.c.record_id, db.entries.c.leaf_hash, db.entries.c.entry)
@@ -185,12 +133,9 @@ class LogStore:
         marks = ", ".join([mark] * len(columns))
         self._insert_entries = f"INSERT INTO entries ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
         self._insert_nodes = f"INSERT INTO nodes (key, hash) VALUES ({mark}, {mark})"  # noqa: S608
-        self._group = threading.Condition()
-        self._queue: list[_Pending] = []
-        self._leading = False
 
     @classmethod
-    @_db_errors
+    @db_errors
     def open(cls, url: str, *, sqlite_synchronous: str = "FULL") -> LogStore:
         """Connect to ``url`` and bring its schema up to date."""
         engine = db.make_engine(url, sqlite_synchronous=sqlite_synchronous)
@@ -202,94 +147,60 @@ class LogStore:
 
     # --- appending ------------------------------------------------------------------------------
 
-    def append(self, record_id: str, record: Record) -> AppendedEntry:
-        """Append one record; return once it is committed.
+    @overload
+    def append(
+        self, items: Sequence[tuple[str, Record]], *, isolate_failures: Literal[False] = False
+    ) -> list[AppendedEntry]: ...
 
-        Group commit: records appended by concurrent threads while a commit is under way are
-        committed together in the next transaction (one fsync for all of them). Each caller still
-        returns only after its own record is durable, and a record that fails (a stale ``prev``)
-        fails alone.
+    @overload
+    def append(
+        self, items: Sequence[tuple[str, Record]], *, isolate_failures: Literal[True]
+    ) -> list[AppendedEntry | NotaryError]: ...
+
+    def append(
+        self, items: Sequence[tuple[str, Record]], *, isolate_failures: bool = False
+    ) -> list[AppendedEntry] | list[AppendedEntry | NotaryError]:
+        """Append records ``(record_id, record)`` in one transaction, in order; return them as
+        stored, once committed (one commit, hence one fsync, for all of them).
+
+        A project record's ``prev`` is set here, under the log lock, to the leaf hash of the
+        project's previous record. A record that already carries a ``prev`` must name exactly that
+        head (an offline client's optimistic check). When a record fails (a stale ``prev``),
+        nothing is appended and its error is raised; with ``isolate_failures`` the others are
+        appended all the same (each in its own transaction, after the shared one failed) and the
+        error takes the failed record's place in the answer.
+
+        Thread-safe, and safe across processes: concurrent appends queue on the log lock. Callers
+        that append often and concurrently should batch (see :mod:`api.service.committer`).
         """
-        pending = _Pending((record_id, record, None if record.project else record.canonical()))
-        with self._group:
-            self._queue.append(pending)
-            while not pending.done:
-                if self._leading:
-                    self._group.wait()
-                    continue
-                self._leading = True
-                batch = self._queue[:GROUP_COMMIT_MAX]
-                del self._queue[:GROUP_COMMIT_MAX]
-                self._group.release()
-                try:
-                    self._commit_group(batch)
-                finally:
-                    self._group.acquire()
-                    self._leading = False
-                    self._group.notify_all()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return pending.result
-
-    def _commit_group(self, batch: list[_Pending]) -> None:
-        outcomes: list[AppendedEntry | BaseException]
-        try:
-            outcomes = list(self.append_each([p.item for p in batch]))
-        except BaseException as e:
-            outcomes = [e] * len(batch)
-        for p, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                p.error = outcome
-            else:
-                p.result = outcome
-            p.done = True
-
-    def append_each(self, items: Sequence[_Item]) -> list[AppendedEntry | NotaryError]:
-        """Append independent records ``(record_id, record, entry)`` in one transaction
-        when they all succeed; a record that fails (a stale ``prev``) fails alone, its error in
-        its place. ``entry`` is as for :meth:`append_prepared`."""
-        try:
-            return list(self._append(items))
-        except NotaryError as e:
-            if len(items) == 1:
-                return [e]
+        # Standalone records do not depend on the log's state: encode them before taking the lock.
+        prepared = [(i, r, None if r.project else r.canonical()) for i, r in items]
         outcomes: list[AppendedEntry | NotaryError] = []
-        for item in items:  # one bad record must not fail the others: retry each on its own
+        try:
+            return self._append(prepared)
+        except NotaryError as e:
+            if not isolate_failures:
+                raise
+            if len(prepared) == 1:  # it failed alone already
+                outcomes.append(e)
+                return outcomes
+        for item in prepared:  # one bad record must not fail the others: retry each on its own
             try:
                 outcomes.append(self._append([item])[0])
             except NotaryError as one:
                 outcomes.append(one)
         return outcomes
 
-    def append_many(self, items: Sequence[tuple[str, Record]]) -> list[AppendedEntry]:
-        """Append records in one transaction, in order; return them as stored.
-
-        A project record's ``prev`` is set here, under the log lock, to the leaf hash of the
-        project's previous record. A record that already carries a ``prev`` must name exactly that
-        head (an offline client's optimistic check); otherwise nothing is appended.
-        """
-        # Standalone records do not depend on the log's state: encode them before taking the lock.
-        return self._append([(i, r, None if r.project else r.canonical()) for i, r in items])
-
-    def append_prepared(self, items: Sequence[_Item]) -> list[AppendedEntry]:
-        """:meth:`append_many` for records already encoded: ``(record_id, record, entry)``.
-
-        ``entry`` must be ``record.canonical()`` for standalone records and None for project
-        records (their ``prev``, hence their encoding, is only known under the lock).
-        """
-        return self._append(items)
-
     def _append(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         if not items:
             return []
         try:
             return self._append_locked(items)
-        except DBAPIError as e:
-            full = _disk_full(e)
-            raise full or LogError(f"the database refused the append: {e.orig or e}") from e
-        except SQLAlchemyError as e:  # e.g. no connection from the pool in time
-            raise _unavailable(e) from e
+        except SQLAlchemyError as e:  # the database refused it, or e.g. no connection in time
+            error = database_error(e)
+            if isinstance(e, DBAPIError) and isinstance(error, LogError):  # not a full disk
+                error = LogError(f"the database refused the append: {e.orig or e}")
+            raise error from e
 
     def _append_locked(self, items: Sequence[_Item]) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
@@ -356,19 +267,19 @@ class LogStore:
     # --- reading --------------------------------------------------------------------------------
 
     @property
-    @_db_errors
+    @db_errors
     def size(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(db.log_state.c.size)).scalar_one())
 
-    @_db_errors
+    @db_errors
     def state(self) -> tuple[int, bytes]:
         """The log's current size and root, read together."""
         with self.engine.connect() as conn:
             row = conn.execute(select(db.log_state.c.size, db.log_state.c.frontier)).one()
         return int(row.size), merkle.frontier_root(_split_frontier(row.frontier))
 
-    @_db_errors
+    @db_errors
     def get_nodes(self, ids: Sequence[merkle.NodeId]) -> list[bytes]:
         keys = [db.node_key(level, idx) for level, idx in ids]
         leaves = [idx for level, idx in ids if level == 0]
@@ -390,7 +301,7 @@ class LogStore:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle.consistency_proof_from(self, size1, size2)
 
-    @_db_errors
+    @db_errors
     def _one(self, where: object, what: str) -> StoredEntry:
         with self.engine.connect() as conn:
             row = conn.execute(select(*_ENTRY_COLUMNS).where(where)).first()  # type: ignore[arg-type]
@@ -404,7 +315,7 @@ class LogStore:
     def get_by_index(self, index: int) -> StoredEntry:
         return self._one(db.entries.c.idx == index, f"at index {index}")
 
-    @_db_errors
+    @db_errors
     def find_by_content(self, sha256_hex: str, limit: int = 100) -> list[StoredEntry]:
         """The records whose entry notarizes a file with this SHA-256, in index order. The
         ``content_sha256`` column only finds candidates: each one's entry must say so itself."""
@@ -441,7 +352,7 @@ class LogStore:
             yield from rows
             after = int(rows[-1].idx)
 
-    @_db_errors
+    @db_errors
     def project_heads(self) -> dict[str, tuple[int, bytes, int]]:
         """Every stored project head: ``project → (leaf index, leaf hash, record count)``."""
         h = db.project_heads.c
@@ -466,35 +377,48 @@ class LogStore:
                 yield key >> db.NODE_INDEX_BITS, key & mask, bytes(h)
             after = int(rows[-1][0])
 
-    @_db_errors
-    def entry_count(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(db.entries)).scalar_one())
-
     # --- checkpoints ----------------------------------------------------------------------------
 
-    @_db_errors
-    def publish_checkpoint(self, key: NotaryKey, timestamp: str) -> Checkpoint:
-        """Sign the log's current size and root; store it unless that size is already published."""
-        with db.write(self.engine) as conn:
-            size, frontier = self._lock_state(conn)
-            c = db.checkpoints.c
-            row = conn.execute(select(db.checkpoints).where(c.tree_size == size)).first()
-            if row is not None:
-                return _checkpoint(row)
-            cp = key.sign_checkpoint(size, merkle.frontier_root(frontier), timestamp)
-            conn.execute(
-                insert(db.checkpoints).values(
-                    tree_size=size,
-                    root_hash=bytes.fromhex(cp.root_hash),
-                    timestamp=cp.timestamp,
-                    log_id=cp.log_id,
-                    signature=cp.signature,
-                )
-            )
-            return cp
+    def store_checkpoint(self, checkpoint: Checkpoint) -> Checkpoint:
+        """Store a signed checkpoint of this log, unless its size is published already; return
+        the checkpoint stored for that size (a size is published once: the first one stays).
 
-    @_db_errors
+        Requires a checkpoint of this log: its size at most the log's, its root the log's root at
+        that size (:class:`LogError` otherwise). The signature is the signer's business
+        (:meth:`api.service.notary.Notary.publish_checkpoint`).
+        """
+        size = checkpoint.tree_size
+        current, _ = self.state()
+        if size > current:
+            raise LogError(f"a checkpoint of size {size} is beyond the log's size {current}")
+        if bytes.fromhex(checkpoint.root_hash) != self.root(size):
+            raise LogError(f"the checkpoint of size {size} does not carry this log's root")
+        return self._insert_checkpoint(checkpoint)
+
+    @db_errors
+    def _insert_checkpoint(self, checkpoint: Checkpoint) -> Checkpoint:
+        c = db.checkpoints.c
+        try:
+            with db.write(self.engine) as conn:
+                row = conn.execute(
+                    select(db.checkpoints).where(c.tree_size == checkpoint.tree_size)
+                ).first()
+                if row is not None:
+                    return _checkpoint(row)
+                conn.execute(
+                    insert(db.checkpoints).values(
+                        tree_size=checkpoint.tree_size,
+                        root_hash=bytes.fromhex(checkpoint.root_hash),
+                        timestamp=checkpoint.timestamp,
+                        log_id=checkpoint.log_id,
+                        signature=checkpoint.signature,
+                    )
+                )
+        except IntegrityError:  # the same size stored meanwhile by another process
+            return self.checkpoint(checkpoint.tree_size)
+        return checkpoint
+
+    @db_errors
     def checkpoint(self, tree_size: int | None = None) -> Checkpoint:
         """The checkpoint of ``tree_size``, or the latest one."""
         c = db.checkpoints.c
@@ -520,7 +444,7 @@ class LogStore:
             rows = conn.execute(select(db.checkpoints).order_by(db.checkpoints.c.tree_size)).all()
         yield from (_checkpoint(r) for r in rows)
 
-    @_db_errors
+    @db_errors
     def analyze(self) -> None:
         """Refresh planner statistics (useful after bulk loads)."""
         with db.write(self.engine) as conn:

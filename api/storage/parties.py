@@ -12,15 +12,16 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.service.notary import utc_now
+from api.clock import utc_now
 from api.storage import db
+from api.storage.errors import db_errors
 from notary.errors import NotaryError, NotFoundError, RecordError
 
 Role = Literal["admin", "submitter", "auditor"]
@@ -87,16 +88,29 @@ def _hash(token: str) -> bytes:
 
 
 class PartyStore:
-    """``cache_s``: how long a checked token is trusted without a database read. Revoking a
+    """Parties, tokens and keys in one database; a database failure is raised as
+    :class:`~notary.errors.LogError` (or ``StorageFullError``), never a SQLAlchemy error.
+
+    ``cache_s``: how long a checked token is trusted without a database read. Revoking a
     token clears this store's cache at once; other processes' caches expire within ``cache_s``.
+    ``clock``: seconds on a monotonic clock (a test advances a fake one instead of sleeping).
     """
 
-    def __init__(self, engine: Engine, *, admin_token: str = "", cache_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        admin_token: str = "",
+        cache_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self._admin_token_hash = _hash(admin_token) if admin_token else None
         self._cache_s = cache_s
+        self._clock = clock
         self._checked: dict[bytes, tuple[float, Principal]] = {}
 
+    @db_errors
     def create_party(self, party_id: str, name: str, kind: str, roles: tuple[str, ...]) -> Party:
         party = Party(party_id, name, kind, tuple(sorted(set(roles))), utc_now())
         try:
@@ -114,6 +128,7 @@ class PartyStore:
             raise ConflictError(f"party {party_id} exists already") from e
         return party
 
+    @db_errors
     def party(self, party_id: str) -> Party:
         with self.engine.connect() as conn:
             row = conn.execute(select(db.parties).where(db.parties.c.id == party_id)).first()
@@ -121,6 +136,7 @@ class PartyStore:
             raise NotFoundError(f"no party {party_id}")
         return Party(row.id, row.name, row.kind, tuple(row.roles.split()), row.created_at)
 
+    @db_errors
     def issue_token(self, party_id: str) -> IssuedToken:
         self.party(party_id)
         token_id = secrets.token_hex(8)
@@ -133,6 +149,7 @@ class PartyStore:
             )
         return IssuedToken(token_id, party_id, token)
 
+    @db_errors
     def revoke_token(self, token_id: str) -> None:
         with db.write(self.engine) as conn:
             done = conn.execute(
@@ -155,10 +172,11 @@ class PartyStore:
         ):
             return Principal(BOOTSTRAP_ADMIN, frozenset({"admin"}))
         checked = self._checked.get(digest)
-        if checked is not None and time.monotonic() < checked[0]:
+        if checked is not None and self._clock() < checked[0]:
             return checked[1]
         return None
 
+    @db_errors
     def authenticate(self, token: str) -> Principal:
         """The principal of a bearer token; :class:`AuthError` for anything else."""
         digest = _hash(token)
@@ -180,9 +198,10 @@ class PartyStore:
         if self._cache_s > 0:
             if len(self._checked) >= _MAX_CHECKED:
                 self._checked.clear()
-            self._checked[digest] = (time.monotonic() + self._cache_s, who)
+            self._checked[digest] = (self._clock() + self._cache_s, who)
         return who
 
+    @db_errors
     def new_key(self, party_id: str, key_id: str, public_key_b64: str) -> bytes:
         """Check a key can be registered (the party exists, the id is free, the key is a base64
         raw Ed25519 key); its raw bytes."""
@@ -197,6 +216,7 @@ class PartyStore:
             raise ConflictError(f"party {party_id} has a key {key_id} already")
         return raw
 
+    @db_errors
     def add_key(self, party_id: str, key_id: str, public_key: bytes, *, leaf: int) -> None:
         """Record a key whose ``key_registration`` record is at ``leaf`` in the log."""
         try:
@@ -214,12 +234,14 @@ class PartyStore:
         except IntegrityError as e:
             raise ConflictError(f"party {party_id} has a key {key_id} already") from e
 
+    @db_errors
     def active_key(self, party_id: str, key_id: str) -> None:
         """Raise unless the party has this key and it is not revoked."""
         row = self._key_row(party_id, key_id)
         if row is None or row.revoked_at is not None:
             raise NotFoundError(f"party {party_id} has no active key {key_id}")
 
+    @db_errors
     def revoke_key(self, party_id: str, key_id: str) -> None:
         k = db.party_keys.c
         with db.write(self.engine) as conn:
@@ -229,6 +251,7 @@ class PartyStore:
                 .values(revoked_at=utc_now())
             )
 
+    @db_errors
     def registration_leaves(self, keys: Iterable[tuple[str, str]]) -> list[int]:
         """The leaf indices of the registration records of ``(party, key_id)`` pairs, for those
         registered since key transparency (older keys have none)."""
@@ -239,6 +262,7 @@ class PartyStore:
                 leaves.append(int(row.registration_leaf))
         return sorted(leaves)
 
+    @db_errors
     def _key_row(self, party_id: str, key_id: str) -> Any:
         k = db.party_keys.c
         with self.engine.connect() as conn:
@@ -248,6 +272,7 @@ class PartyStore:
                 )
             ).first()
 
+    @db_errors
     def public_key(self, party_id: str, key_id: str) -> bytes | None:
         k = db.party_keys.c
         with self.engine.connect() as conn:

@@ -70,7 +70,9 @@ def _genuine_log(node: nodes.Node, data_dir: Path, key: str) -> Log:
     anchor = AnchorStore(notary.log.engine).covering(3)
     assert anchor is not None
     bundle = notary.bundle(
-        ids[3], checkpoint=notary.log.checkpoint(anchor.tree_size), anchor=anchor.bundle_anchor()
+        notary.log.get(ids[3]),
+        checkpoint=notary.log.checkpoint(anchor.tree_size),
+        anchor=anchor.bundle_anchor(),
     )
     return Log(notary, chain, key, bundle)
 
@@ -140,7 +142,7 @@ def world(anvil_node: nodes.Node, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 # What each verifier must answer, per trust root: (level, first failing check or None).
-PINNED_AND_CHAIN = {
+PINNED_AND_CHAIN: dict[str, tuple[str, str | None]] = {
     "forged-no-anchor": ("not_verified", "log"),
     "forged-another-chain-id": ("not_verified", "log"),
     "forged-own-contract": ("not_verified", "log"),
@@ -148,7 +150,7 @@ PINNED_AND_CHAIN = {
     "genuine-key-tampered-anchor-tx": ("not_verified", "anchor_tx"),
     "genuine-key-tampered-block": ("not_verified", "anchor_tx"),
 }
-CHAIN_ONLY = {
+CHAIN_ONLY: dict[str, tuple[str, str | None]] = {
     "forged-no-anchor": ("not_authenticated", None),
     "forged-another-chain-id": ("not_verified", "anchor"),
     "forged-own-contract": ("not_verified", "anchor"),
@@ -156,7 +158,9 @@ CHAIN_ONLY = {
     "genuine-key-tampered-anchor-tx": ("not_verified", "anchor_tx"),
     "genuine-key-tampered-block": ("not_verified", "anchor_tx"),
 }
-NO_TRUST = dict.fromkeys(PINNED_AND_CHAIN, ("not_authenticated", None))
+NO_TRUST: dict[str, tuple[str, str | None]] = dict.fromkeys(
+    PINNED_AND_CHAIN, ("not_authenticated", None)
+)
 
 
 def _verdict(report: dict[str, Any]) -> tuple[str, str | None]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from api.service.notary import Notary
 from api.settings import Settings
+from notary.records import Record
 
 
 def main() -> None:
@@ -20,7 +21,10 @@ def main() -> None:
     try:
         for i in range(count):
             project = f"{prefix}-P{i % 3}" if i % 2 else None
-            accepted = notary.submit({"submitter": prefix, "project": project, "data": {"i": i}})
+            record = Record(
+                submitter=prefix, project=project, data={"i": i}, received_at=notary.clock()
+            )
+            [accepted] = notary.submit([record])
             print(
                 json.dumps({"id": accepted.record_id, **accepted.receipt.model_dump()}), flush=True
             )

@@ -75,7 +75,11 @@ class Node:
     def start(self) -> Node:
         self.log = (self.workdir / f"{self.kind}.log").open("ab")
         self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
-        _wait_up(self.url, self.proc)
+        try:
+            _wait_up(self.url, self.proc)
+        except BaseException:  # not up (or interrupted): do not leave the node running
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

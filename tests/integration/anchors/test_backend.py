@@ -55,7 +55,7 @@ def test_ten_thousand_records_over_several_checkpoints(chain: Chain, tmp_path: P
         assert anchor.tree_size == (leaf_index // 2500 + 1) * 2500
         record_id = ids[leaf_index]
         bundle = notary.bundle(
-            record_id,
+            notary.log.get(record_id),
             checkpoint=notary.log.checkpoint(anchor.tree_size),
             anchor=anchor.bundle_anchor(),
         )
@@ -135,6 +135,7 @@ def test_non_extending_checkpoint_mined_anyway_is_reverted_on_chain(chain: Chain
     _wait_mined(chain, signed.tx_hash)
     fn = b._contract.functions.anchor(12, forked.root(12), forked.consistency_proof(8, 12), "")
     account = b._account
+    assert account is not None  # the read-only case is skipped above
     tx = fn.build_transaction(
         cast(
             Any,

@@ -116,7 +116,7 @@ def test_sunlight_verify_against_anvil_checks_root_at(anvil_chain, tmp_path: Pat
         anchor = store.covering(leaf_index)
         assert anchor is not None
         bundle = notary.bundle(
-            ids[leaf_index],
+            notary.log.get(ids[leaf_index]),
             checkpoint=notary.log.checkpoint(anchor.tree_size),
             anchor=anchor.bundle_anchor(),
         ).to_json()
@@ -163,7 +163,9 @@ def test_a_contract_address_without_a_contract_is_a_one_line_error(
     anchor = AnchorStore(notary.log.engine).covering(0)
     assert anchor is not None
     bundle = notary.bundle(
-        rid, checkpoint=notary.log.checkpoint(anchor.tree_size), anchor=anchor.bundle_anchor()
+        notary.log.get(rid),
+        checkpoint=notary.log.checkpoint(anchor.tree_size),
+        anchor=anchor.bundle_anchor(),
     )
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle.to_json()))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from anchors import open_backend
 from anchors.embedded import EmbeddedChain
+from api.service.anchoring import open_backend
 from api.storage.anchors import AnchorStore
 from notary.bundle import Level, verify_bundle
 from notary.errors import AnchorError
@@ -34,7 +34,9 @@ def test_restart_replays_the_same_chain_and_old_proofs_still_verify(tmp_path: Pa
         assert a is not None
         bundles.append(
             notary.bundle(
-                ids[i], checkpoint=notary.log.checkpoint(a.tree_size), anchor=a.bundle_anchor()
+                notary.log.get(ids[i]),
+                checkpoint=notary.log.checkpoint(a.tree_size),
+                anchor=a.bundle_anchor(),
             )
         )
     anchorer.close()

@@ -38,12 +38,12 @@ class Counting:
 
     def __init__(self, notary: Notary) -> None:
         self.groups: list[int] = []
-        self._accept_each = notary.accept_each
-        notary.accept_each = self  # type: ignore[method-assign]
+        self._submit = notary.submit
+        notary.submit = self  # type: ignore[method-assign]
 
-    def __call__(self, records):  # type: ignore[no-untyped-def]
+    def __call__(self, records, **kwargs):
         self.groups.append(len(records))
-        return self._accept_each(records)
+        return self._submit(records, **kwargs)
 
 
 def test_concurrent_records_share_transactions_and_each_gets_its_receipt(parts) -> None:
@@ -52,7 +52,7 @@ def test_concurrent_records_share_transactions_and_each_gets_its_receipt(parts) 
     committer = Committer(notary, blobs)
 
     async def main() -> list[Accepted]:
-        return await asyncio.gather(*(committer.accept(rec(i), blob=False) for i in range(200)))
+        return await asyncio.gather(*(committer.submit(rec(i), blob=False) for i in range(200)))
 
     accepted = asyncio.run(main())
     assert sorted(a.entry.index for a in accepted) == list(range(200))
@@ -66,13 +66,13 @@ def test_concurrent_records_share_transactions_and_each_gets_its_receipt(parts) 
 
 def test_a_stale_prev_fails_alone_in_its_group(parts) -> None:
     notary, blobs = parts
-    first = notary.accept(rec(0, project="ROAD-1"))
+    [first] = notary.submit([rec(0, project="ROAD-1")])
     committer = Committer(notary, blobs)
     stale = rec(1, project="ROAD-1", prev="00" * 32)
 
     async def main() -> list[Accepted | BaseException]:
-        good = [committer.accept(rec(i, project="ROAD-1"), blob=False) for i in (2, 3)]
-        bad = committer.accept(stale, blob=False)
+        good = [committer.submit(rec(i, project="ROAD-1"), blob=False) for i in (2, 3)]
+        bad = committer.submit(stale, blob=False)
         return await asyncio.gather(*good, bad, return_exceptions=True)
 
     *good, bad = asyncio.run(main())
@@ -102,7 +102,7 @@ def test_files_are_flushed_before_their_records_and_a_failed_flush_records_nothi
 
     async def main(blob: bool) -> list[Accepted | BaseException]:
         return await asyncio.gather(
-            *(committer.accept(rec(i), blob=blob) for i in range(3)),
+            *(committer.submit(rec(i), blob=blob) for i in range(3)),
             return_exceptions=True,
         )
 

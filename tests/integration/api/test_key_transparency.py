@@ -126,10 +126,7 @@ def test_audit_names_a_record_signed_with_a_key_revoked_before_it(api: Api) -> N
     notary = api.client.app.state.ctx.notary  # type: ignore[attr-defined]
     assert audit_log(notary.log, public_key=notary.key.public_key).ok
     sig = RecordSignature.model_validate(_signature(key, "contractor", "c-9", "township"))
-    notary.accept(
-        Record.model_validate(
-            {**META, "submitter": "township", "signatures": [sig], "received_at": notary.clock()}
-        )
-    )
+    draft = {**META, "submitter": "township", "signatures": [sig], "received_at": notary.clock()}
+    notary.submit([Record.model_validate(draft)])
     findings = [str(f) for f in audit_log(notary.log, public_key=notary.key.public_key).findings]
     assert any("key c-9, revoked at leaf" in f for f in findings), findings

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import json
 import re
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,9 +16,9 @@ from tests.integration.api.conftest import make_api
 PHOTO = b"\xff\xd8 north culvert, 2026-11-23"
 
 
-def _error(response, status: int, code: str | None = None) -> dict:
+def _error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) == {"error", "detail"} and body["detail"]
     if code:
         assert body["error"] == code, body
@@ -454,7 +455,7 @@ def test_the_embedded_chain_answers_json_rpc_in_a_nodes_encoding(api):
     assert api.submit().status_code == 201
     anchored = api.anchor()
 
-    def rpc(method: str, *params: object) -> object:
+    def rpc(method: str, *params: object) -> Any:
         r = api.client.post(
             "/v1/chain/rpc", json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params}
         )
@@ -487,3 +488,9 @@ def test_a_consistency_range_outside_the_log_is_an_invalid_request(api):
     r = api.client.get("/v1/checkpoints/consistency?from=0&to=5")
     assert r.status_code == 422 and r.json()["error"] == "invalid_request", r.text
     assert api.client.get("/v1/checkpoints/consistency?from=0&to=1").status_code == 200
+
+
+def test_chain_rpc_refuses_a_method_that_is_not_a_string(api):
+    for method in (["eth_chainId"], {"a": 1}, 5, None):
+        r = api.client.post("/v1/chain/rpc", json={"jsonrpc": "2.0", "id": 1, "method": method})
+        assert r.status_code == 403, (method, r.text)

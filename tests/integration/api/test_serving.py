@@ -70,7 +70,7 @@ def test_a_dead_worker_is_replaced_and_the_workers_go_with_their_supervisor(serv
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
-def _wait(condition, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -3,7 +3,6 @@ immediate, and in another process takes effect within ``auth_cache_s``."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from api.storage import db
 from api.storage.migrate import upgrade
 from api.storage.parties import AuthError, PartyStore
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture
@@ -22,8 +22,9 @@ def engine(tmp_path: Path):
 
 
 def test_a_revocation_here_is_immediate_and_elsewhere_within_the_cache_time(engine) -> None:
-    this = PartyStore(engine, cache_s=0.5)
-    other = PartyStore(engine, cache_s=0.5)  # another worker process on the same database
+    clock = FakeClock()
+    this = PartyStore(engine, cache_s=0.5, clock=clock)
+    other = PartyStore(engine, cache_s=0.5, clock=clock)  # another worker on the same database
     this.create_party("township", "Township", "organisation", ("submitter",))
     issued = this.issue_token("township")
     assert this.authenticate(issued.token).party_id == "township"
@@ -34,7 +35,9 @@ def test_a_revocation_here_is_immediate_and_elsewhere_within_the_cache_time(engi
     with pytest.raises(AuthError, match="revoked"):
         this.authenticate(issued.token)
     assert other.authenticate(issued.token).party_id == "township"  # still trusted, for now
-    time.sleep(0.6)
+    clock.advance(0.25)
+    assert other.recently_checked(issued.token) is not None
+    clock.advance(0.25)  # exactly cache_s after the check
     assert other.recently_checked(issued.token) is None
     with pytest.raises(AuthError, match="revoked"):
         other.authenticate(issued.token)

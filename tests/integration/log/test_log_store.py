@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from api.service.audit import audit_log
-from api.storage.log import LogStore
+from api.storage.log import AppendedEntry, LogStore
 from notary import merkle
 from notary.errors import LogError, NotFoundError
 from notary.records import Content, Record
@@ -19,13 +19,18 @@ def rec(i: int, project: str | None = None, **kw) -> Record:
     return Record(submitter="tester", project=project, data={"i": i}, received_at=NOW, **kw)
 
 
+def append_one(log: LogStore, record_id: str, record: Record) -> AppendedEntry:
+    [appended] = log.append([(record_id, record)])
+    return appended
+
+
 def test_indices_are_consecutive_and_every_proof_matches_the_in_memory_tree(log: LogStore):
     tree = merkle.MerkleTree()
     for i in range(37):
-        appended = log.append(f"id{i}", rec(i))
+        appended = append_one(log, f"id{i}", rec(i))
         assert appended.index == i
         tree.append(appended.record.canonical())
-    batch = log.append_many([(f"id{i}", rec(i)) for i in range(37, 140)])
+    batch = log.append([(f"id{i}", rec(i)) for i in range(37, 140)])
     assert [a.index for a in batch] == list(range(37, 140))
     tree.extend(a.record.canonical() for a in batch)
     size, root = log.state()
@@ -41,10 +46,10 @@ def test_indices_are_consecutive_and_every_proof_matches_the_in_memory_tree(log:
 
 
 def test_project_records_chain_through_prev(log: LogStore):
-    a = log.append("a", rec(0, "XQ-1"))
-    log.append("x", rec(1))
-    b = log.append("b", rec(2, "XQ-1"))
-    c, d = log.append_many([("c", rec(3, "XQ-1")), ("d", rec(4, "XQ-2"))])
+    a = append_one(log, "a", rec(0, "XQ-1"))
+    append_one(log, "x", rec(1))
+    b = append_one(log, "b", rec(2, "XQ-1"))
+    c, d = log.append([("c", rec(3, "XQ-1")), ("d", rec(4, "XQ-2"))])
     assert a.record.prev is None
     assert b.record.prev == a.leaf_hash.hex()
     assert c.record.prev == b.leaf_hash.hex()
@@ -53,42 +58,73 @@ def test_project_records_chain_through_prev(log: LogStore):
 
 
 def test_a_stale_prev_is_refused_and_nothing_is_appended(log: LogStore):
-    first = log.append("a", rec(0, "XQ-1"))
-    log.append("b", rec(1, "XQ-1"))
+    first = append_one(log, "a", rec(0, "XQ-1"))
+    append_one(log, "b", rec(1, "XQ-1"))
     with pytest.raises(LogError, match="not the head"):
-        log.append_many([("c", rec(2)), ("d", rec(3, "XQ-1", prev=first.leaf_hash.hex()))])
+        log.append([("c", rec(2)), ("d", rec(3, "XQ-1", prev=first.leaf_hash.hex()))])
     assert log.size == 2
     with pytest.raises(NotFoundError):
         log.get("c")
 
 
+def test_isolating_failures_a_stale_prev_fails_alone(log: LogStore):
+    first = append_one(log, "a", rec(0, "XQ-1"))
+    append_one(log, "b", rec(1, "XQ-1"))
+    stale = rec(3, "XQ-1", prev=first.leaf_hash.hex())
+    c, d, e = log.append(
+        [("c", rec(2, "XQ-1")), ("d", stale), ("e", rec(4, "XQ-1"))], isolate_failures=True
+    )
+    assert isinstance(d, LogError) and "not the head" in str(d)
+    assert isinstance(c, AppendedEntry) and isinstance(e, AppendedEntry)
+    assert (c.index, e.index) == (2, 3) and e.record.prev == c.leaf_hash.hex()
+    assert log.size == 4
+    with pytest.raises(NotFoundError):
+        log.get("d")
+
+
 def test_state_survives_reopening(db_url: str):
     store = LogStore.open(db_url)
-    store.append_many([(f"id{i}", rec(i, "P")) for i in range(10)])
+    store.append([(f"id{i}", rec(i, "P")) for i in range(10)])
     size, root = store.state()
     store.close()
     again = LogStore.open(db_url)
     assert again.state() == (size, root)
-    assert again.append("next", rec(10, "P")).record.prev == again.get("id9").leaf_hash.hex()
+    assert append_one(again, "next", rec(10, "P")).record.prev == again.get("id9").leaf_hash.hex()
     again.close()
 
 
-def test_checkpoints_are_signed_once_per_size(log: LogStore):
+def test_checkpoints_are_stored_once_per_size(log: LogStore):
     key = NotaryKey.from_seed(bytes(32))
+
+    def signed(timestamp: str):
+        size, root = log.state()
+        return key.sign_checkpoint(size, root, timestamp)
+
     with pytest.raises(NotFoundError):
         log.checkpoint()
-    log.append_many([(f"id{i}", rec(i)) for i in range(5)])
-    cp = log.publish_checkpoint(key, "2026-11-23T00:00:00Z")
-    assert cp == log.publish_checkpoint(key, "2026-11-23T00:05:00Z")
+    log.append([(f"id{i}", rec(i)) for i in range(5)])
+    cp = log.store_checkpoint(signed("2026-11-23T00:00:00Z"))
+    assert cp == log.store_checkpoint(signed("2026-11-23T00:05:00Z"))  # the first one stays
     verify_checkpoint(cp, key.public_key)
     assert cp.tree_size == 5 and bytes.fromhex(cp.root_hash) == log.root(5)
-    log.append("id5", rec(5))
-    later = log.publish_checkpoint(key, "2026-11-23T00:06:00Z")
+    log.append([("id5", rec(5))])
+    later = log.store_checkpoint(signed("2026-11-23T00:06:00Z"))
     assert log.checkpoint().tree_size == 6 and log.checkpoint(5) == cp and later.tree_size == 6
 
 
+def test_a_checkpoint_of_another_log_is_not_stored(log: LogStore):
+    key = NotaryKey.from_seed(bytes(32))
+    log.append([(f"id{i}", rec(i)) for i in range(3)])
+    with pytest.raises(LogError, match="root"):
+        log.store_checkpoint(key.sign_checkpoint(3, bytes(32), NOW))
+    with pytest.raises(LogError, match="beyond"):
+        log.store_checkpoint(key.sign_checkpoint(4, log.root(3), NOW))
+    with pytest.raises(NotFoundError):
+        log.checkpoint()
+
+
 def test_lookups(log: LogStore):
-    log.append("a", rec(0))
+    append_one(log, "a", rec(0))
     with pytest.raises(NotFoundError):
         log.get("nope")
     with pytest.raises(NotFoundError):
@@ -103,7 +139,7 @@ def test_concurrent_threads_get_gap_free_indices(log: LogStore):
     def writer(t: int) -> None:
         try:
             for i in range(60):
-                log.append(f"t{t}-{i}", rec(i, f"P{t % 3}"))
+                append_one(log, f"t{t}-{i}", rec(i, f"P{t % 3}"))
         except BaseException as e:
             errors.append(e)
 
@@ -122,8 +158,8 @@ def test_a_content_lookup_keeps_only_entries_that_notarize_the_file(log: LogStor
     """The ``content_sha256`` column finds candidates; a row pointed at another file by SQL is no
     match for it."""
     mine, other = "aa" * 32, "bb" * 32
-    log.append("mine", rec(0, content=Content(sha256=mine, size=1)))
-    log.append("other", rec(1, content=Content(sha256=other, size=1)))
+    log.append([("mine", rec(0, content=Content(sha256=mine, size=1)))])
+    log.append([("other", rec(1, content=Content(sha256=other, size=1)))])
     with log.engine.begin() as conn:
         conn.execute(text("UPDATE entries SET content_sha256 = :h WHERE idx = 1"), {"h": mine})
     assert [e.record_id for e in log.find_by_content(mine)] == ["mine"]

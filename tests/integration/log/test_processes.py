@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_a_killed_writer_loses_no_acknowledged_record(backend, tmp_path, request
     )
     LogStore.open(url).close()
     writer = _writer(tmp_path, url, 100000, "victim")
-    acknowledged = []
+    acknowledged: list[dict[str, Any]] = []
     assert writer.stdout is not None
     deadline = time.monotonic() + 60
     while len(acknowledged) < 300 and time.monotonic() < deadline:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from api.service.notary import Notary
 from api.settings import Settings
 from api.storage.log import DERIVED_COLUMNS
+from notary.records import Record
 
 SUNLIGHT = Path(sys.executable).parent / "sunlight"
 BID = b"sealed bid"
@@ -22,11 +23,12 @@ def filled(db_url, tmp_path):
     settings = Settings(data_dir=tmp_path, database_url=db_url)
     notary = Notary.open(settings)
     for i in range(12):
-        notary.submit(
+        draft = (
             {"submitter": "clerk", "project": "XQ-7" if i % 2 else None, "data": {"amount": i}}
             # Entry 6 is a private record of a file.
             | ({"public": False, "content": _content(BID)} if i == 6 else {})
         )
+        notary.submit([Record.model_validate({**draft, "received_at": notary.clock()})])
     notary.publish_checkpoint()
     yield notary, db_url, tmp_path
     notary.close()

@@ -1,0 +1,217 @@
+"""Records: how one is built from what a submitter sends, and how it is proved.
+
+The rules of ``POST /v1/records`` live here, applied by :func:`submit_upload` in this order: the
+record is drafted and validated, once, before its file is stored (:func:`draft_record`); the
+file's media type and name are settled, the file is stored and its digests put into the record;
+the signatures are checked against the parties' registered keys (:func:`check_signatures`); the
+committer appends the record and the notary signs its receipt.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from anyio import to_thread
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from api.storage.log import StoredEntry
+from api.storage.parties import PartyStore
+from notary.blobs import BlobStore
+from notary.bundle import ProofBundle
+from notary.digests import digest_stream
+from notary.errors import RecordError
+from notary.keys import KEY_REGISTRATION, KEY_REVOCATION
+from notary.records import (
+    Content,
+    MediaType,
+    Record,
+    RecordSignature,
+    first_problem,
+    verify_record_signature,
+)
+
+if TYPE_CHECKING:
+    from api.context import AppContext
+    from api.service.notary import Accepted
+
+__all__ = [
+    "RecordMeta",
+    "Upload",
+    "check_signatures",
+    "draft_record",
+    "file_record",
+    "proof_bundle",
+    "submit_upload",
+]
+
+
+class RecordMeta(BaseModel):
+    """What a submitter states about a record: the ``meta`` form field of ``POST /v1/records``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project: str | None = None
+    stage: str | None = None
+    kind: str = "document"
+    data: dict[str, Any] = Field(default_factory=dict)
+    signatures: list[dict[str, Any]] = Field(default_factory=list, max_length=32)
+    client_time: str | None = None
+    prev: str | None = None
+    #: False keeps the file encrypted at rest and downloadable only by authorised parties.
+    public: bool = True
+    media_type: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=255)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent with a record: its bytes, and what the client's request said about them."""
+
+    stream: BinaryIO
+    filename: str | None
+    content_type: str | None
+    #: The size, when the request said it.
+    size: int | None
+
+
+async def submit_upload(
+    ctx: AppContext, meta: RecordMeta, submitter: str, upload: Upload | None
+) -> Accepted:
+    """Build the record ``meta`` describes, store its file, append it; return its receipt."""
+    # Validate everything that does not need the file before storing the file.
+    record = draft_record(meta, submitter=submitter, received_at=ctx.notary.clock())
+    if upload is not None:
+        content = await _store(ctx.blobs, meta, upload)
+        # The record is valid and so is its content: a copy with both needs no second validation.
+        record = record.model_copy(update={"content": content})
+    check_signatures(ctx.parties, record)
+    return await ctx.committer.submit(record, blob=upload is not None)
+
+
+def draft_record(meta: RecordMeta, *, submitter: str, received_at: str) -> Record:
+    """The record ``meta`` describes, without its file, validated.
+
+    Key records are made only by the key routes, and public notices (公示) are always public.
+    """
+    if meta.kind in (KEY_REGISTRATION, KEY_REVOCATION):
+        raise RecordError(
+            "key records are made only by POST /v1/parties/{party}/keys (and DELETE)",
+            field="meta.kind",
+        )
+    if meta.stage == "notice" and not meta.public:
+        raise RecordError("public notices (公示) are always public", field="meta.public")
+    try:
+        return Record.model_validate(
+            {
+                "project": meta.project,
+                "stage": meta.stage,
+                "kind": meta.kind,
+                "data": meta.data,
+                "signatures": [RecordSignature.model_validate(s) for s in meta.signatures],
+                "client_time": meta.client_time,
+                "prev": meta.prev,
+                "submitter": submitter,
+                "content": None,
+                "received_at": received_at,
+                # Written into the entry only when false, so the log itself says who may read it.
+                **({} if meta.public else {"public": False}),
+            }
+        )
+    except ValidationError as e:
+        where, msg = first_problem(e, "meta")
+        raise RecordError(msg, field=where) from e
+
+
+#: A file up to this size for the local store is written on the event loop: a thread costs more.
+_INLINE_PUT_BYTES = 256 * 1024
+
+
+async def _store(blobs: BlobStore, meta: RecordMeta, upload: Upload) -> Content:
+    """Store the file (not yet durable: the committer flushes a whole group's files before its
+    records) and describe it for the record."""
+    media_type, name = _describe(meta, upload)
+    put = partial(blobs.put, upload.stream, private=not meta.public, sync=False)
+    small = upload.size is not None and upload.size <= _INLINE_PUT_BYTES
+    info = put() if blobs.local and small else await to_thread.run_sync(put)
+    return Content(
+        sha256=info.sha256,
+        sm3=info.sm3,
+        size=info.content_size,
+        media_type=media_type,
+        cid=info.cid,
+        name=name,
+    )
+
+
+_MEDIA_TYPE = TypeAdapter(MediaType)
+
+
+def _describe(meta: RecordMeta, upload: Upload) -> tuple[str, str | None]:
+    """The file's media type and name for its record. A media type the client states in ``meta``
+    must be valid; the one its multipart part carries is a hint, dropped when it is not."""
+    # A client's file name is a label: keep at most what a record holds (255 characters).
+    name = meta.name or (upload.filename or "")[:255] or None
+    if meta.media_type is not None:
+        try:
+            return _MEDIA_TYPE.validate_python(_bare(meta.media_type)), name
+        except ValidationError as e:
+            raise RecordError("not a media type like 'image/jpeg'", field="meta.media_type") from e
+    try:
+        return _MEDIA_TYPE.validate_python(_bare(upload.content_type or "")), name
+    except ValidationError:
+        return "application/octet-stream", name
+
+
+def _bare(media_type: str) -> str:
+    """``Image/JPEG; q=1`` → ``image/jpeg``."""
+    return media_type.split(";", maxsplit=1)[0].strip().lower()
+
+
+def check_signatures(parties: PartyStore, record: Record) -> None:
+    """Every signature must verify under a key its party has registered and not revoked."""
+    for sig in record.signatures:
+        key = parties.public_key(sig.party, sig.key_id)
+        if key is None:
+            raise RecordError(
+                f"party {sig.party} has no active key {sig.key_id}", field="signatures"
+            )
+        verify_record_signature(record, sig, key)
+
+
+def file_record(
+    path: Path, *, sm3: bool, clock: Callable[[], str], submitter: str, **fields: Any
+) -> Record:
+    """A record of a local file (``sunlight stamp``), hashed in one streaming pass, its media type
+    guessed from its name; received (``clock``) once hashed."""
+    with path.open("rb") as f:
+        digest = digest_stream(f, sm3=sm3)
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    content = Content(
+        sha256=digest.sha256,
+        sm3=digest.sm3,
+        size=digest.size,
+        media_type=media_type,
+        name=path.name[:255],
+    )
+    draft = {"kind": "document", **fields, "submitter": submitter, "content": content}
+    return Record.model_validate({**draft, "received_at": clock()})
+
+
+def proof_bundle(ctx: AppContext, stored: StoredEntry) -> ProofBundle | None:
+    """The bundle of a stored record against the checkpoint of the anchor that covers it, with
+    the proofs of its signers' key registrations; None while no confirmed anchor covers it."""
+    anchor = ctx.anchors.covering(stored.index)
+    if anchor is None:
+        return None
+    signers = [(s.party, s.key_id) for s in stored.record.signatures]
+    return ctx.notary.bundle(
+        stored,
+        checkpoint=ctx.notary.log.checkpoint(anchor.tree_size),
+        anchor=anchor.bundle_anchor(),
+        key_leaves=ctx.parties.registration_leaves(signers) if signers else (),
+    )
