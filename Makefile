@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench soak lint setup-services clean
+.PHONY: demo test test-fast bench soak lint setup-services setup-fast clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,8 +21,19 @@ demo: $(STAMP)
 setup-services:
 	bash scripts/setup/services.sh
 
-test: $(STAMP) setup-services
-	$(BIN)/pytest
+# What the fast tier needs beyond Python: Node.js (the page's verifier is tested in it) and the
+# certificate's font and readers. Both scripts do nothing when everything is there.
+setup-fast:
+	bash scripts/setup/30-node.sh
+	bash scripts/setup/50-fonts.sh
+
+# The fast tier (unit, vector and security tests that start no service, under a minute), then every
+# other test: tests/conftest.py marks the tier `fast`, so each test runs exactly once.
+test-fast: $(STAMP) setup-fast
+	$(BIN)/pytest -m fast tests/unit tests/vectors tests/security
+
+test: test-fast setup-services
+	$(BIN)/pytest -m "not fast"
 
 bench: $(STAMP) setup-services
 	$(BIN)/python -m bench
@@ -35,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) sunlight-data

@@ -116,16 +116,21 @@ async def _respond(
 
 
 class RateLimiter:
-    """Token buckets per key (client address): ``rate`` per second, bursts up to ``burst``."""
+    """Token buckets per key (client address): ``rate`` per second, bursts up to ``burst``.
+    ``clock``: seconds on a monotonic clock (a test gives, or sets, a fake one it advances instead
+    of sleeping)."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(
+        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate, self.burst = rate, burst
+        self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def blocked(self, key: str) -> float:
         """Seconds until ``key`` may spend a token again (0 when it may now), spending nothing."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             tokens, last = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
@@ -133,7 +138,7 @@ class RateLimiter:
 
     def allow(self, key: str, cost: float = 1.0) -> float:
         """0 when allowed, else the seconds to wait."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             tokens, last = self._buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notary.errors import NotaryError
@@ -16,7 +22,25 @@ _HOST = re.compile(r"(?P<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class SettingsError(NotaryError):
+    """A setting is invalid or insecure. The message names the variable (``SUNLIGHT_...``) and the
+    rule it breaks, never the value given (it may be a secret)."""
+
     code = "settings_error"
+
+    def diagnostics(self) -> str:
+        return f"{self} (every variable: README.md, Configuration)"
+
+    @classmethod
+    def from_validation(cls, error: ValidationError) -> SettingsError:
+        """One line per refused setting, from pydantic's errors without their input values."""
+        problems = []
+        for e in error.errors(include_input=False, include_url=False):
+            message = e["msg"].removeprefix("Value error, ")
+            if message.startswith("Input should be"):
+                message = "must be" + message.removeprefix("Input should be")
+            field = ".".join(str(part) for part in e["loc"])
+            problems.append(f"SUNLIGHT_{field.upper()}: {message}" if field else message)
+        return cls("invalid settings: " + "; ".join(problems))
 
 
 class HostNotAllowedError(NotaryError):
@@ -105,6 +129,16 @@ class Settings(BaseSettings):
         if not self.blob_kek.get_secret_value():
             # Else the first private upload fails at run time, or private files cannot be read.
             problems.append("SUNLIGHT_BLOB_KEK is empty (private files need it; docs/blobs.md)")
-        if problems:
-            raise ValueError("insecure settings for production: " + "; ".join(problems))
+        if problems:  # not a ValueError: pydantic lets it through as it is
+            raise SettingsError("insecure settings for production: " + "; ".join(problems))
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_error_root(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        """Every refused setting is a :class:`SettingsError` (a :class:`NotaryError`), not a
+        pydantic ``ValidationError``: the CLI reports it in one line and exits 2."""
+        try:
+            return handler(data)
+        except ValidationError as e:
+            raise SettingsError.from_validation(e) from None

@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
+from bench._util import OUT
+
 SUITES = ["merkle", "log", "hash", "blobs", "chain", "http"]
 
 
 def main() -> None:
     wanted = sys.argv[1:] or SUITES
+    OUT.mkdir(parents=True, exist_ok=True)  # every suite writes there; a fresh clone has none
     for name in wanted:
         try:
             module = importlib.import_module(f"bench.bench_{name}")

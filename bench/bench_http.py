@@ -8,6 +8,7 @@ one process); the load comes from wrk. The baseline, measured in the same run, i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from api.run.demo import start_server, stop_server
+from api.run.process import running_server
 from bench._util import OUT, figure, header
 from tests.integration.anchors import nodes
 
@@ -59,10 +60,10 @@ wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def _wrk(url: str, script: str | None, env: dict[str, str]) -> dict[str, float]:
+def _wrk(url: str, script: str | None, env: dict[str, str], tmp: Path) -> dict[str, float]:
     args = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{SECONDS}s", "--latency", "--timeout", "10s", url]
     if script:
-        path = Path(tempfile.mkdtemp()) / "s.lua"
+        path = tmp / "s.lua"
         path.write_text(script)
         args[1:1] = ["-s", str(path)]
     out = subprocess.run(
@@ -94,14 +95,23 @@ def main() -> None:
     if shutil.which("wrk") is None:
         figure("wrk", "not installed (scripts/setup/60-bench-tools.sh)")
         return
-    data = OUT / "http"
-    shutil.rmtree(data, ignore_errors=True)
-    os.sync()  # the last run's deletions are not this run's disk traffic
-    admin = secrets.token_urlsafe(32)
     if not nodes.anvil_available():
         figure("anvil", "not installed (scripts/setup/30-node.sh)")
         return
-    chain = nodes.anvil(Path(tempfile.mkdtemp())).start()
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = OUT / "http"
+    shutil.rmtree(data, ignore_errors=True)
+    os.sync()  # the last run's deletions are not this run's disk traffic
+    # Every process started here (anvil, the server and its workers) stops when this ends,
+    # however it ends: the ExitStack unwinds in reverse order of starting.
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sunlight-bench-")))
+        chain = stack.enter_context(nodes.running(nodes.anvil(tmp)))
+        _measure(stack, chain, data, tmp)
+
+
+def _measure(stack: contextlib.ExitStack, chain: nodes.Node, data: Path, tmp: Path) -> None:
+    admin = secrets.token_urlsafe(32)
     key = nodes.ANVIL_KEYS[0]
     deployed = subprocess.run(
         [
@@ -117,64 +127,62 @@ def main() -> None:
         text=True,
         check=True,
     )
-    server, base = start_server(
-        data,
-        admin,
-        OUT / "http-server.log",
-        extra_env={
-            "SUNLIGHT_PUBLIC_RATE_PER_S": "1e9",
-            "SUNLIGHT_PUBLIC_BURST": "1e9",
-            "SUNLIGHT_CHAIN_RPC_URL": chain.url,
-            "SUNLIGHT_CONTRACT_ADDRESS": deployed.stdout.strip().splitlines()[-1],
-            "SUNLIGHT_ANCHOR_PRIVATE_KEY": key,
-        },
-        workers=WORKERS,
+    _, base = stack.enter_context(
+        running_server(
+            data,
+            admin,
+            OUT / "http-server.log",
+            extra_env={
+                "SUNLIGHT_PUBLIC_RATE_PER_S": "1e9",
+                "SUNLIGHT_PUBLIC_BURST": "1e9",
+                "SUNLIGHT_CHAIN_RPC_URL": chain.url,
+                "SUNLIGHT_CONTRACT_ADDRESS": deployed.stdout.strip().splitlines()[-1],
+                "SUNLIGHT_ANCHOR_PRIVATE_KEY": key,
+            },
+            workers=WORKERS,
+        )
     )
-    try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as c:
-            c.post(
-                "/v1/parties",
-                json={
-                    "id": "bench",
-                    "name": "Bench",
-                    "kind": "organisation",
-                    "roles": ["submitter"],
-                },
-            ).raise_for_status()
-            token = c.post("/v1/parties/bench/tokens").json()["token"]
-        base_line = _wrk(f"{base}/healthz", None, {})
-        figure(
-            "baseline: GET /healthz",
-            f"{base_line['rate']:,.0f}/s",
-            f"p50 {base_line['p50']:.1f} ms, p99 {base_line['p99']:.1f} ms",
-        )
-        up = _wrk(base, _UPLOAD_LUA, {"BENCH_TOKEN": token})
-        figure(
-            "POST /v1/records, 10 KiB file, durable",
-            f"{up['rate']:,.0f}/s",
-            f"p50 {up['p50']:.1f} ms, p99 {up['p99']:.1f} ms (targets >= 500/s, p99 < 50 ms); "
-            f"{up['rate'] / base_line['rate']:.2f}x baseline; non-2xx {up['non2xx']:.0f}",
-        )
-        with httpx.Client(base_url=base, timeout=120) as c:
-            anchored = c.post("/v1/anchor", headers={"Authorization": f"Bearer {admin}"})
-            anchored.raise_for_status()
-            size = anchored.json()["tree_size"]
-            first = c.post("/v1/verify", json={"sha256": "0" * 64}).json()
-            assert first["verified"] is False
-            rid = _some_record(data)
-            bundle = c.get(f"/v1/records/{rid}/proof").json()
-        body = Path(tempfile.mkdtemp()) / "bundle.json"
-        body.write_text(json.dumps(bundle))
-        ver = _wrk(f"{base}/v1/verify", _POST_JSON_LUA, {"BENCH_BODY": str(body)})
-        figure(
-            f"POST /v1/verify with a bundle (log of {size:,})",
-            f"{ver['rate']:,.0f}/s",
-            f"p50 {ver['p50']:.1f} ms, p99 {ver['p99']:.1f} ms (target >= 1,000/s); "
-            f"{ver['rate'] / base_line['rate']:.2f}x baseline; non-2xx {ver['non2xx']:.0f}",
-        )
-    finally:
-        stop_server(server)
-        chain.stop()
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as c:
+        c.post(
+            "/v1/parties",
+            json={
+                "id": "bench",
+                "name": "Bench",
+                "kind": "organisation",
+                "roles": ["submitter"],
+            },
+        ).raise_for_status()
+        token = c.post("/v1/parties/bench/tokens").json()["token"]
+    base_line = _wrk(f"{base}/healthz", None, {}, tmp)
+    figure(
+        "baseline: GET /healthz",
+        f"{base_line['rate']:,.0f}/s",
+        f"p50 {base_line['p50']:.1f} ms, p99 {base_line['p99']:.1f} ms",
+    )
+    up = _wrk(base, _UPLOAD_LUA, {"BENCH_TOKEN": token}, tmp)
+    figure(
+        "POST /v1/records, 10 KiB file, durable",
+        f"{up['rate']:,.0f}/s",
+        f"p50 {up['p50']:.1f} ms, p99 {up['p99']:.1f} ms (targets >= 500/s, p99 < 50 ms); "
+        f"{up['rate'] / base_line['rate']:.2f}x baseline; non-2xx {up['non2xx']:.0f}",
+    )
+    with httpx.Client(base_url=base, timeout=120) as c:
+        anchored = c.post("/v1/anchor", headers={"Authorization": f"Bearer {admin}"})
+        anchored.raise_for_status()
+        size = anchored.json()["tree_size"]
+        first = c.post("/v1/verify", json={"sha256": "0" * 64}).json()
+        assert first["verified"] is False
+        rid = _some_record(data)
+        bundle = c.get(f"/v1/records/{rid}/proof").json()
+    body = tmp / "bundle.json"
+    body.write_text(json.dumps(bundle))
+    ver = _wrk(f"{base}/v1/verify", _POST_JSON_LUA, {"BENCH_BODY": str(body)}, tmp)
+    figure(
+        f"POST /v1/verify with a bundle (log of {size:,})",
+        f"{ver['rate']:,.0f}/s",
+        f"p50 {ver['p50']:.1f} ms, p99 {ver['p99']:.1f} ms (target >= 1,000/s); "
+        f"{ver['rate'] / base_line['rate']:.2f}x baseline; non-2xx {ver['non2xx']:.0f}",
+    )
 
 
 def _some_record(data: Path) -> str:

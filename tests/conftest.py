@@ -1,4 +1,19 @@
-"""Shared fixtures. Real components only: a PostgreSQL server is started for the session."""
+"""Shared fixtures, and the markers that split the suite into tiers.
+
+Real components only: a PostgreSQL server is started for the session. The markers are applied here
+by where a test lives and what it uses, so ``pytest -m`` selects them without every file saying so:
+
+- ``browser``: the verification page in Chromium (``tests/e2e/test_verify_page*.py``);
+- ``postgres``: needs the PostgreSQL server (the ``postgres``/``postgres_url`` fixtures, or the
+  ``postgres`` instance of a test parametrized over databases; ``tests/faults/test_postgres*``);
+- ``chain``: needs a real Ethereum node (``tests/integration/anchors``, the contract's security
+  tests, the tests that start anvil);
+- ``slow``: long runs (``tests/faults``, ``tests/fuzz``, ``tests/e2e``, and tests marked ``slow``
+  where they are defined);
+- ``fast``: the rest of ``tests/unit``, ``tests/vectors`` and ``tests/security`` — the tier
+  ``make test-fast`` runs in under a minute; ``make test`` then runs ``-m "not fast"``, so every
+  test runs exactly once.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +29,52 @@ from tests.integration.anchors import nodes
 from tests.support.postgres import PostgresServer, running_postgres
 
 IN_CI = os.environ.get("CI") == "true"
+TESTS = Path(__file__).resolve().parent
+
+#: Where each marker applies, as paths relative to tests/ (a folder ends with "/"; a file name may
+#: be a prefix: "e2e/test_verify_page" covers test_verify_page_forgery.py too).
+BY_PATH = {
+    "browser": ("e2e/test_verify_page",),
+    "postgres": ("faults/test_postgres",),
+    "chain": (
+        "integration/anchors/",
+        "security/test_forgery.py",
+        "security/test_contract_admin.py",
+        "faults/test_chain_down.py",
+        "integration/api/test_serving.py",  # several workers need a real node
+    ),
+    "slow": ("faults/", "fuzz/", "e2e/"),
+}
+#: Fixtures that start a real component.
+BY_FIXTURE = {
+    "postgres": ("postgres", "postgres_url"),
+    "chain": ("anvil_node", "geth_node", "anvil_chain"),
+}
+FAST_PATHS = ("unit/", "vectors/", "security/")
+HEAVY = ("browser", "postgres", "chain", "slow")
+
+
+def _markers_of(item: pytest.Item) -> set[str]:
+    path = item.path.resolve()
+    where = path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    found = {name for name, paths in BY_PATH.items() if where.startswith(paths)}
+    found |= {name for name, uses in BY_FIXTURE.items() if fixtures & set(uses)}
+    callspec = getattr(item, "callspec", None)  # the [postgres] instance of a test over databases
+    if callspec is not None and any(
+        v == "postgres" for v in callspec.params.values() if isinstance(v, str)
+    ):
+        found.add("postgres")
+    found |= {m.name for m in item.iter_markers() if m.name in HEAVY}
+    if where.startswith(FAST_PATHS) and not found & set(HEAVY):
+        found.add("fast")
+    return found
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in sorted(_markers_of(item)):
+            item.add_marker(name)
 
 
 def require(available: bool, what: str) -> None:

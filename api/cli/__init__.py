@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 
 from api.cli.blobs import blobs_app
@@ -18,6 +19,7 @@ from api.cli.verify import verify
 from api.recursion import restore_recursion_limit
 from api.service.audit import audit_log
 from api.service.notary import Notary
+from api.service.records import file_record
 from notary.errors import NotaryError, NotFoundError
 from notary.signing import Checkpoint
 
@@ -55,9 +57,16 @@ def stamp(
         with _progress() as progress:
             task = progress.add_task("stamping", total=total, visible=show)
             for f in files:
-                accepted = notary.stamp_file(
-                    f, submitter=submitter, project=project, stage=stage, kind=kind
+                record = file_record(
+                    f,
+                    sm3=notary.settings.sm3,
+                    submitter=submitter,
+                    clock=notary.clock,
+                    project=project,
+                    stage=stage,
+                    kind=kind,
                 )
+                [accepted] = notary.submit([record])
                 progress.advance(task, f.stat().st_size)
                 line = {"file": str(f), "id": accepted.record_id, **accepted.receipt.model_dump()}
                 out.print_json(json.dumps(line)) if out.is_terminal else print(json.dumps(line))
@@ -91,7 +100,7 @@ def proof(
             cp = None
         if cp is None or cp.tree_size <= stored.index:
             cp = notary.publish_checkpoint()
-        text = json.dumps(notary.bundle(record_id, checkpoint=cp).to_json(), indent=2)
+        text = json.dumps(notary.bundle(stored, checkpoint=cp).to_json(), indent=2)
         if output:
             output.write_text(text + "\n")
         else:
@@ -239,9 +248,12 @@ app.command("anchorer")(anchorer_command)
 
 
 def main() -> None:
+    """The one place the CLI catches the error root: a usage or configuration error (an invalid
+    setting is a :class:`~api.settings.SettingsError`) or any other refusal is one line on
+    stderr and exit status 2, never a traceback. (Click itself exits 2 for bad arguments.)"""
     restore_recursion_limit()
     try:
         app()
     except NotaryError as e:
-        err.print(f"[red]error:[/] {e.diagnostics()}", highlight=False)
+        err.print(f"[red]error:[/] {escape(e.diagnostics())}", highlight=False, soft_wrap=True)
         sys.exit(2)

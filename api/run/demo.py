@@ -14,10 +14,8 @@ import base64
 import hashlib
 import io
 import json
-import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 from rich.console import Console
 
+from api.run.process import start_server, stop_server
 from api.settings import Settings
 from notary.bundle import make_bundle
 from notary.merkle import MerkleTree
@@ -172,71 +171,6 @@ def _samples(folder: Path) -> list[Sample]:
             signers=("contractor-lubridge", "supervisor-zhang"),
         ),
     ]
-
-
-def _free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(
-    data_dir: Path,
-    admin_token: str,
-    log_path: Path,
-    extra_env: dict[str, str] | None = None,
-    workers: int = 1,
-) -> tuple[subprocess.Popen[bytes], str]:
-    """``sunlight serve`` on a free loopback port; returns the process and its base URL once it
-    answers /healthz. Anchoring is left to explicit ``POST /v1/anchor`` calls."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SUNLIGHT_DATA_DIR": str(data_dir),
-        "SUNLIGHT_ADMIN_TOKEN": admin_token,
-        "SUNLIGHT_ANCHOR_INTERVAL_S": "3600",
-        **(extra_env or {}),
-    }
-    log = log_path.open("w")
-    server = subprocess.Popen(  # noqa: S603 - our own executable and arguments
-        [
-            str(Path(sys.executable).parent / "sunlight"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"sunlight serve exited; see {log_path}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit(f"sunlight serve did not answer within 90 s; see {log_path}")
-
-
-def stop_server(server: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGTERM (a graceful shutdown); SIGKILL if it has not exited within ``timeout`` seconds."""
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def _sign(record_fields: dict[str, Any], party: str, key: Ed25519PrivateKey) -> dict[str, str]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CJK font embedded in evidence certificates (api/certificate.py), and poppler-utils and zbar
+# The CJK font embedded in evidence certificates (api/render/certificate.py), and poppler-utils and zbar
 # with which the tests read certificates back (pdftotext, pdffonts, pdftoppm, zbarimg).
 set -euo pipefail
 need=()

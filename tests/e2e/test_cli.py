@@ -103,6 +103,33 @@ def test_verify_refuses_garbage_with_a_clear_error(tmp_path):
     )
 
 
+@pytest.mark.parametrize("command", [("checkpoint",), ("serve",), ("blobs", "check")])
+def test_an_invalid_setting_is_one_line_naming_it_and_never_a_secret(command, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUNLIGHT_")}
+    secret = "0x" + "5ec7e7" * 10 + "abcd"
+    result = subprocess.run(
+        [SUNLIGHT, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **env,
+            "SUNLIGHT_DATA_DIR": str(tmp_path / "data"),
+            "SUNLIGHT_ANCHOR_INTERVAL_S": "-1",
+            "SUNLIGHT_ANCHOR_PRIVATE_KEY": secret,
+            "SUNLIGHT_ADMIN_TOKEN": "admin-secret-" + "y" * 30,
+            "COLUMNS": "80",
+        },
+    )
+    printed = result.stdout + result.stderr
+    assert result.returncode == 2, printed
+    assert "Traceback" not in printed and "pydantic" not in printed, printed
+    assert "SUNLIGHT_ANCHOR_INTERVAL_S: must be greater than 0" in result.stderr, printed
+    assert len(result.stderr.strip().splitlines()) == 1, printed
+    assert "5ec7e7" not in printed and "admin-secret" not in printed, printed
+    assert not (tmp_path / "data").exists()  # refused before anything was created
+
+
 def test_audit_passes_on_an_untouched_log(stamped):
     data, _, _ = stamped
     assert "audit passed: 3 entries" in run("audit", data_dir=data).stdout

@@ -172,7 +172,7 @@ def test_certificate_qr_code_leads_to_a_verified_page(
     server: Server, browser: Any, tmp_path: Path
 ) -> None:
     """The full loop: the certificate's QR code, scanned, opens the page, which verifies."""
-    tools = {name: shutil.which(name) for name in ("pdftoppm", "zbarimg")}
+    tools = {name: shutil.which(name) or "" for name in ("pdftoppm", "zbarimg")}
     require(all(tools.values()), "poppler-utils and zbar-tools (scripts/setup/50-fonts.sh)")
     r = httpx.get(f"{server.base}/v1/records/{server.anchored_id}/certificate.pdf", timeout=60)
     assert r.status_code == 200, r.text

@@ -162,11 +162,12 @@ class CachedRoots:
 
     def block_hash(self, number: int) -> str | None:
         with self._lock:
-            return self._reader.block_hash(number)
+            block: str | None = self._reader.block_hash(number)
+            return block
 
     def block_number(self) -> int:
         with self._lock:
-            return self._reader.block_number()
+            return int(self._reader.block_number())
 
 
 def check_stored(url: str, token: str, acked: list[Ack], workers: int = 8) -> list[str]:

@@ -108,7 +108,7 @@ def write_seeds(directory: Path) -> None:
     key = NotaryKey.from_seed(hashlib.sha256(b"sunlight fuzz seed key").digest())
     directory.mkdir(parents=True, exist_ok=True)
     for size, index in ((1, 0), (5, 3), (13, 12), (64, 17)):
-        tree, entries = MerkleTree(), []
+        tree, entries = MerkleTree(), list[bytes]()
         for i in range(size):
             body = f"file {i}".encode()
             record = Record(

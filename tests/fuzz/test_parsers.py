@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -38,7 +39,7 @@ SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
 KEY = NotaryKey.from_seed(b"\x11" * 32)
 
 
-def budget(n: int) -> Any:
+def budget(n: int) -> settings:
     return settings(
         max_examples=max(1, int(n * SCALE)),
         deadline=None,
@@ -127,11 +128,12 @@ class FuzzedChain:
         self.draw = draw
 
     def root_at(self, tree_size: int) -> bytes | None:
-        return self.draw(st.one_of(st.none(), st.binary(min_size=0, max_size=40)))
+        root: bytes | None = self.draw(st.one_of(st.none(), st.binary(min_size=0, max_size=40)))
+        return root
 
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
         events = st.lists(st.tuples(st.integers(0, 10), st.binary(max_size=33)), max_size=2)
-        return self.draw(
+        tx: AnchorTx | None = self.draw(
             st.one_of(
                 st.none(),
                 st.builds(
@@ -144,9 +146,11 @@ class FuzzedChain:
                 ),
             )
         )
+        return tx
 
     def block_hash(self, number: int) -> str | None:
-        return self.draw(st.sampled_from([None, "0x" + "ef" * 32]))
+        block: str | None = self.draw(st.sampled_from([None, "0x" + "ef" * 32]))
+        return block
 
     def block_number(self) -> int:
         return int(self.draw(st.integers(0, 20)))
@@ -190,7 +194,7 @@ def mutated(draw: st.DrawFn, doc: Any) -> Any:
     return doc
 
 
-def _as_input(draw: st.DrawFn, doc: Any) -> Any:
+def _as_input(draw: Callable[[st.SearchStrategy[Any]], Any], doc: Any) -> Any:
     """The document as an object, as JSON text, or as UTF-8 bytes (possibly cut short)."""
     form = draw(st.sampled_from(["object", "text", "bytes", "cut"]))
     if form == "object":
@@ -277,14 +281,11 @@ RECEIPT = KEY.sign_receipt(3, bytes.fromhex(GOOD_BUNDLE["leaf_hash"]), "2026-11-
 def test_receipts_and_checkpoints_validate_then_verify_or_raise_verification_errors(
     data: st.DataObject,
 ) -> None:
-    model, verify, good = data.draw(
-        st.sampled_from(
-            [
-                (Receipt, verify_receipt, RECEIPT.model_dump()),
-                (Checkpoint, verify_checkpoint, CHECKPOINT.model_dump()),
-            ]
-        )
-    )
+    cases: list[tuple[type[Receipt | Checkpoint], Callable[..., None], dict[str, Any]]] = [
+        (Receipt, verify_receipt, RECEIPT.model_dump()),
+        (Checkpoint, verify_checkpoint, CHECKPOINT.model_dump()),
+    ]
+    model, verify, good = data.draw(st.sampled_from(cases))
     doc = data.draw(st.one_of(mutated(good), JSON))
     try:
         parsed = model.model_validate(doc)

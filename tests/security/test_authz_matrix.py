@@ -282,7 +282,7 @@ def test_every_route_has_a_row(world: World) -> None:
 
 def check_error_body(response: Any) -> dict[str, Any]:
     assert response.headers["content-type"].startswith("application/json"), response.headers
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) == {"error", "detail"}, body
     assert isinstance(body["error"], str) and body["error"]
     assert isinstance(body["detail"], str) and body["detail"]

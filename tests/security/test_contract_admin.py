@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from anchors.chain import artifact
+from anchors.contract import artifact
 from tests.integration.anchors import nodes
 from tests.integration.anchors.test_cli import _app
 
@@ -35,7 +35,7 @@ def _deploy(url: str, *options: str) -> Any:
     assert done.exit_code == 0, done.output
     address = done.output.strip().splitlines()[-1]
     w3 = Web3(Web3.HTTPProvider(url))
-    return w3, w3.eth.contract(address=address, abi=artifact()["abi"])
+    return w3, w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact()["abi"])
 
 
 def _send(w3: Web3, key: str, call: Any) -> Any:
@@ -46,7 +46,7 @@ def _send(w3: Web3, key: str, call: Any) -> Any:
     receipt = w3.eth.wait_for_transaction_receipt(
         w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
     )
-    assert receipt.status == 1
+    assert receipt["status"] == 1
     return receipt
 
 

@@ -32,8 +32,9 @@ def verify_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     urls: list[str] = []
 
     def render(**kwargs: Any) -> bytes:
-        urls.append(kwargs["verify_url"])
-        return b"%PDF-1.4 " + kwargs["verify_url"].encode()
+        url: str = kwargs["verify_url"]
+        urls.append(url)
+        return b"%PDF-1.4 " + url.encode()
 
     monkeypatch.setattr(api.render.certificate, "render_certificate", render)
     return urls

@@ -64,7 +64,8 @@ def form_fields(api: Api) -> list[tuple[str, str, list[str], list[str]]]:
             if form is None or "$ref" not in form["schema"]:
                 continue
             schema = spec["components"]["schemas"][form["schema"]["$ref"].split("/")[-1]]
-            text, files = [], []
+            text: list[str] = []
+            files: list[str] = []
             for name, prop in schema["properties"].items():
                 is_file = "contentMediaType" in json.dumps(prop) or '"binary"' in json.dumps(prop)
                 (files if is_file else text).append(name)
@@ -187,6 +188,7 @@ def test_a_json_body_is_bounded_by_max_json_bytes_where_uploads_may_be_large(
         assert response.status_code == 413 and response.json()["error"] == "too_large"
 
 
+@pytest.mark.slow
 def test_a_real_server_survives_100000_nested_brackets(tmp_path: Path) -> None:
     """The segfault, end to end: no token, straight to /v1/verify, with and without a JSON type."""
     server = SunlightServer(tmp_path / "data").start()

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import api.http
 from api.http import CSP, SECURITY_HEADERS
 from tests.integration.api.conftest import Api, make_api
 from tests.security.test_authz_matrix import CALLERS, MATRIX, World
+from tests.support.clock import FakeClock
 
 KEK = base64.b64encode(bytes(range(32))).decode()
 EXPECTED = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
@@ -177,14 +178,14 @@ def test_the_lock_is_per_address(guarded: Api) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_the_lock_lifts_as_time_passes(guarded: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [1000.0]
-    monkeypatch.setattr(api.http.time, "monotonic", lambda: now[0])
+def test_the_lock_lifts_as_time_passes(guarded: Api) -> None:
+    clock = FakeClock()
+    cast(FastAPI, guarded.client.app).state.ctx.auth_limiter.clock = clock
     assert _guess(guarded.client, 11)[-1] == 429
-    now[0] += 6.5  # 10 per minute: one more guess allowed every 6 s
+    clock.advance(6.5)  # 10 per minute: one more guess allowed every 6 s
     assert guarded.client.get("/v1/parties/me", headers=guarded.auth("auditor")).status_code == 200
     assert _guess(guarded.client, 2) == [401, 429]
-    now[0] += 61
+    clock.advance(61)
     assert _guess(guarded.client, 11) == [401] * 10 + [429]
 
 

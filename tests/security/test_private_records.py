@@ -24,7 +24,7 @@ from tests.integration.api.conftest import Api, make_api
 KEK = base64.b64encode(bytes(range(32))).decode()
 BID = b"sealed bid of Hangzhou Jade Road Works: 7318421 CNY"
 LATE_BID = b"a second sealed bid, filed after the anchor"
-META = {
+META: dict[str, Any] = {
     "project": "XQ-SEALED-BID-9",
     "stage": "review",
     "kind": "sealed_bid",
@@ -91,7 +91,7 @@ def _assert_hidden(world: World, response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     for secret in world.secrets:
         assert secret.encode() not in response.content, f"{secret!r} leaked: {response.text}"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     [match] = body["records"]
     assert match["id"] is None and match["record"] is None and match["bundle"] is None
     assert match["public"] is False

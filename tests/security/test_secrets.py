@@ -26,10 +26,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from api.run.demo import stop_server
+from api.run.process import stop_server
 from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).with_name("sunlight"))
+
+pytestmark = pytest.mark.slow  # serves, exercises and stops a real `sunlight serve` (about 30 s)
 
 
 @dataclass

@@ -88,16 +88,16 @@ def running_postgres() -> Iterator[PostgresServer | None]:
         yield None
         return
     server = PostgresServer(bin_dir)
-    server.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(psycopg.OperationalError):
-            psycopg.connect(
-                f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres"
-            ).close()
-            break
-        time.sleep(0.2)
-    try:
+    try:  # a start that fails or is interrupted half-way is stopped too
+        server.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(psycopg.OperationalError):
+                psycopg.connect(
+                    f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres"
+                ).close()
+                break
+            time.sleep(0.2)
         yield server
     finally:
         server.cleanup()

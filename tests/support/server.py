@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from api.run.demo import stop_server
+from api.run.process import stop_server
 from tests.support.net import free_port
 
 SUNLIGHT = str(Path(sys.executable).parent / "sunlight")
@@ -74,17 +74,25 @@ class SunlightServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        try:  # its own session: a Ctrl-C here would not reach it, so stop it on any failure
+            self._wait_up(timeout)
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def _wait_up(self, timeout: float) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sunlight serve exited: {self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        self.kill()
         raise RuntimeError(f"sunlight serve did not come up: {self.log_tail()}")
 
     def kill(self) -> None:

@@ -12,6 +12,7 @@ are not attacks and are left out.
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from notary.errors import VerificationError
 from notary.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
@@ -31,11 +32,11 @@ def _tree(n: int) -> MerkleTree:
     return tree
 
 
-def inclusion_cases() -> dict[str, dict[str, object]]:
+def inclusion_cases() -> dict[str, dict[str, Any]]:
     out = {}
     for index, size in [(0, 1), (5, 8), (6, 7), (12, 21), (999, 1000)]:
         tree = _tree(size)
-        v = {
+        v: dict[str, Any] = {
             "leafHash": leaf_hash(f"entry-{index}".encode()).hex(),
             "leafIdx": index,
             "treeSize": size,
@@ -43,7 +44,7 @@ def inclusion_cases() -> dict[str, dict[str, object]]:
             "root": tree.root(size).hex(),
         }
         name = f"leaf-{index}-size-{size}"
-        cases = {"happy-path": v}
+        cases: dict[str, dict[str, Any] | None] = {"happy-path": v}
         for i, p in enumerate(v["proof"]):
             cases[f"modified-proof[{i}]-bit-@{(7 * i + 3) % 256}"] = {
                 **v,
@@ -73,11 +74,11 @@ def inclusion_cases() -> dict[str, dict[str, object]]:
     return out
 
 
-def consistency_cases() -> dict[str, dict[str, object]]:
+def consistency_cases() -> dict[str, dict[str, Any]]:
     out = {}
     for size1, size2 in [(1, 8), (6, 8), (7, 21), (4, 1000), (999, 1000)]:
         tree = _tree(size2)
-        v = {
+        v: dict[str, Any] = {
             "size1": size1,
             "size2": size2,
             "root1": tree.root(size1).hex(),
@@ -85,7 +86,7 @@ def consistency_cases() -> dict[str, dict[str, object]]:
             "proof": [p.hex() for p in tree.consistency_proof(size1, size2)],
         }
         name = f"size-{size1}-to-{size2}"
-        cases = {"happy-path": v}
+        cases: dict[str, dict[str, Any]] = {"happy-path": v}
         for i, p in enumerate(v["proof"]):
             cases[f"modified-proof[{i}]-bit-@{(5 * i + 1) % 256}"] = {
                 **v,
@@ -107,7 +108,7 @@ def consistency_cases() -> dict[str, dict[str, object]]:
     return out
 
 
-def _still_valid(kind: str, c: dict[str, object]) -> bool:
+def _still_valid(kind: str, c: dict[str, Any]) -> bool:
     def h(x: object) -> bytes:
         try:
             return bytes.fromhex(str(x))
@@ -119,18 +120,18 @@ def _still_valid(kind: str, c: dict[str, object]) -> bool:
             verify_inclusion(
                 h(c["leafHash"]),
                 c["leafIdx"],
-                c["treeSize"],  # type: ignore[arg-type]
+                c["treeSize"],
                 [h(p) for p in c["proof"]],
                 h(c["root"]),
-            )  # type: ignore[attr-defined]
+            )
         else:
             verify_consistency(
                 c["size1"],
                 c["size2"],
                 h(c["root1"]),
-                h(c["root2"]),  # type: ignore[arg-type]
+                h(c["root2"]),
                 [h(p) for p in c["proof"]],
-            )  # type: ignore[attr-defined]
+            )
     except VerificationError:
         return False
     return True

@@ -419,7 +419,7 @@ def test_deep_nesting_is_refused_without_a_stack_overflow() -> None:
 
 # --- records, timestamps and bundles (api/static/record.js) ---------------------------------------
 
-_RECORD = {
+_RECORD: dict[str, Any] = {
     "v": 1,
     "project": "XQ-2026-0042",
     "stage": "implementation",

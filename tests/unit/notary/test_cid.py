@@ -28,7 +28,17 @@ from tests.support.reference_cid import pattern, reference_cid
 VECTORS = json.loads((Path(__file__).parents[2] / "vectors" / "cid.json").read_text())
 
 
-@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
+#: Files of tens of MiB take seconds each: those vectors run with the slow tests.
+BIG = 8 * CHUNK_SIZE
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [
+        pytest.param(v, id=v["name"], marks=[pytest.mark.slow] if v["size"] > BIG else [])
+        for v in VECTORS["vectors"]
+    ],
+)
 def test_vectors_from_kubo(vector: dict[str, object]) -> None:
     size = vector["size"]
     assert isinstance(size, int)
@@ -56,7 +66,13 @@ def test_one_chunk_is_a_raw_leaf(size: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "size", [CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 174 * CHUNK_SIZE, 174 * CHUNK_SIZE + 1]
+    "size",
+    [
+        CHUNK_SIZE + 1,
+        2 * CHUNK_SIZE,
+        pytest.param(174 * CHUNK_SIZE, marks=pytest.mark.slow),
+        pytest.param(174 * CHUNK_SIZE + 1, marks=pytest.mark.slow),
+    ],
 )
 def test_matches_reference_builder(size: int) -> None:
     data = pattern(size, seed=size)
@@ -64,6 +80,7 @@ def test_matches_reference_builder(size: int) -> None:
     assert parse_cid(cid_of(data)).codec == CODEC_DAG_PB
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     size=st.integers(min_value=0, max_value=3000),
@@ -88,6 +105,7 @@ def test_deep_trees_match_reference(
     assert hasher.digest() == hasher.digest()
 
 
+@pytest.mark.slow
 def test_full_levels_at_exact_powers() -> None:
     """174**2 leaves fill a depth-2 tree exactly; one more leaf needs depth 3 (chunk 1 byte)."""
     for size in (174, 175, 174 * 174, 174 * 174 + 1, 174 * 174 + 174):

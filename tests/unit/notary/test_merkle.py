@@ -228,6 +228,7 @@ hashes = st.one_of(st.binary(min_size=32, max_size=32), anything)
 sizes = st.one_of(st.integers(-5, 2**65), anything)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(
     leaf=hashes,
@@ -243,6 +244,7 @@ def test_verify_inclusion_raises_only_verification_errors(leaf, index, size, pro
         pass
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(
     size1=sizes,

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import io
 import json
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,7 +24,7 @@ from notary.records import (
 )
 
 BASE = {"submitter": "township-01", "received_at": "2026-11-23T00:01:03Z"}
-PHOTO = {
+PHOTO: dict[str, Any] = {
     **BASE,
     "project": "XQ-2026-0042",
     "stage": "implementation",
@@ -106,7 +107,7 @@ def test_data_must_be_bounded_exact_json(data):
 
 
 def test_data_nesting_is_bounded():
-    deep: dict = {}
+    deep: dict[str, Any] = {}
     cursor = deep
     for _ in range(40):
         cursor["d"] = {}
@@ -158,12 +159,13 @@ def test_party_signatures_bind_content_and_context():
     record = parse_record(PHOTO)
     signature = _sign(record, "supervisor-7", key)
     verify_record_signature(record, signature, public)
-    for change in (
+    changes: list[dict[str, Any]] = [
         {"kind": "contract"},
         {"project": "XQ-2026-0043"},
         {"data": {"gps": {}}},
         {"content": {**PHOTO["content"], "sha256": "cd" * 32}},
-    ):
+    ]
+    for change in changes:
         with pytest.raises(SignatureError):
             verify_record_signature(parse_record({**PHOTO, **change}), signature, public)
     with pytest.raises(SignatureError):  # the same signature claimed by another party

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -20,7 +21,7 @@ from notary.signing import Checkpoint, Receipt, verify_checkpoint, verify_receip
 VECTORS = Path(__file__).parents[2] / "vectors" / "signatures"
 
 
-def _load(kind: str) -> list[tuple[str, dict]]:
+def _load(kind: str) -> list[tuple[str, dict[str, Any]]]:
     files = sorted((VECTORS / kind).glob("*.json"))
     assert files, f"no {kind} vectors: run python -m tests.vectors.generate_verdicts"
     return [(f.stem, json.loads(f.read_text(encoding="utf-8"))) for f in files]

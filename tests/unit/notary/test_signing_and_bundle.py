@@ -3,12 +3,21 @@
 import base64
 import io
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notary.bundle import Anchor, AnchorTx, Level, make_bundle, parse_bundle, verify_bundle
+from notary.bundle import (
+    Anchor,
+    AnchorTx,
+    Level,
+    ProofBundle,
+    make_bundle,
+    parse_bundle,
+    verify_bundle,
+)
 from notary.digests import digest_stream
 from notary.errors import (
     ChainUnavailableError,
@@ -43,7 +52,7 @@ def _log(n: int = 9):
     return tree, entries, cp
 
 
-def _bundle(index: int = 4):
+def _bundle(index: int = 4) -> ProofBundle:
     tree, entries, cp = _log()
     return make_bundle(
         entry=entries[index],
@@ -134,7 +143,7 @@ def test_a_bundle_forged_from_nothing_is_never_verified():
     assert OTHER.log_id in report.reason and KEY.log_id in report.reason
 
 
-def _tampered(**changes):
+def _tampered(**changes: Any) -> ProofBundle:
     data = _bundle().to_json()
     for path, value in changes.items():
         target = data
@@ -206,7 +215,16 @@ class _Chain:
     chain_id = 1337
     contract_address = CONTRACT
 
-    def __init__(self, roots, *, status=1, block=(5, BLOCK), canonical=BLOCK, head=5, events=None):
+    def __init__(
+        self,
+        roots: dict[int, bytes],
+        *,
+        status: int = 1,
+        block: tuple[int, str] = (5, BLOCK),
+        canonical: str | None = BLOCK,
+        head: int = 5,
+        events: Any = None,
+    ) -> None:
         self.roots, self.status, self.block, self.canonical, self.head = (
             roots,
             status,
@@ -232,7 +250,7 @@ class _Chain:
         return self.head
 
 
-def _anchored(**anchor):
+def _anchored(**anchor: Any) -> ProofBundle:
     b = _bundle()
     fields = {"chain_id": 1337, "contract": CONTRACT, "tx_hash": TX, "block_number": 5}
     return b.model_copy(update={"anchor": Anchor(**(fields | {"block_hash": BLOCK} | anchor))})
@@ -321,6 +339,7 @@ def test_malformed_bundles_are_refused_clearly(raw):
         parse_bundle(raw)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(
     st.dictionaries(

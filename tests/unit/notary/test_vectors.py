@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from notary.errors import VerificationError
 VECTORS = Path(__file__).parents[2] / "vectors"
 
 
-def _load(kind: str) -> list[tuple[str, dict]]:
+def _load(kind: str) -> list[tuple[str, dict[str, Any]]]:
     files = sorted((VECTORS / kind).rglob("*.json"))
     assert files, f"no {kind} vectors: run python -m tests.vectors.generate"
     return [(str(f.relative_to(VECTORS)), json.loads(f.read_text())) for f in files]

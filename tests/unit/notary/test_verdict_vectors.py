@@ -9,13 +9,14 @@ check's outcome must be the vector's.
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from notary.bundle import Level, parse_bundle, verify_bundle
+from notary.bundle import Level, ProofBundle, VerificationReport, parse_bundle, verify_bundle
 from notary.digests import ContentDigest
 from notary.errors import ChainUnavailableError, TrustRootError
-from notary.trust import parse_trust_root
+from notary.trust import TrustRoot, parse_trust_root
 from tests.support.recorded_chain import RecordedChain
 from tests.vectors import generate_verdicts as gen
 
@@ -37,13 +38,13 @@ def test_the_committed_vectors_are_what_the_generator_writes():
         assert have[path] == text, f"{path} differs: run python -m tests.vectors.generate_verdicts"
 
 
-def _verdicts() -> list[tuple[str, dict]]:
+def _verdicts() -> list[tuple[str, dict[str, Any]]]:
     files = sorted((VECTORS / "verdicts").glob("*.json"))
     assert files, "no verdict vectors: run python -m tests.vectors.generate_verdicts"
     return [(f.stem, json.loads(f.read_text(encoding="utf-8"))) for f in files]
 
 
-def _judge(v: dict):
+def _judge(v: dict[str, Any]) -> VerificationReport:
     trust = parse_trust_root(v["trust"]) if v["trust"] is not None else None
     digest = None
     if v["file_sha256"] is not None:
@@ -82,13 +83,13 @@ def test_the_vectors_cover_every_level_and_the_named_attacks():
 # --- the verdict logic where vectors do not reach ----------------------------------------------
 
 
-def _genuine(**trust_args):
+def _genuine(**trust_args: Any) -> tuple[ProofBundle, TrustRoot]:
     bundle = parse_bundle(gen.GENUINE.bundle(1, anchor=gen.ANCHOR))
     trust = parse_trust_root(gen.trust_doc(**trust_args))
     return bundle, trust
 
 
-def _checks(report) -> dict:
+def _checks(report: VerificationReport) -> dict[str, bool | None]:
     return {c.name: c.passed for c in report.checks}
 
 
