@@ -65,12 +65,17 @@ def verify_digest(
     if not found:
         missing = Check("found", False, "no record in this log notarizes a file with this SHA-256")
         return DigestVerdict(VerificationReport.judge([missing], None), [])
+    trust, chain = ctx.trust()  # once for every match, not once per match
     matches: list[Match] = []
     best: VerificationReport | None = None
     for stored in found:
         readable = may_read(stored)
         bundle = proof_bundle(ctx, stored)
-        report = verify_proof(ctx, bundle, digest) if bundle is not None else None
+        report = (
+            verify_bundle(bundle, trust=trust, file_digest=digest, chain=chain)
+            if bundle is not None
+            else None
+        )
         if report is not None and not readable:
             report = _withheld(report)
         if report is not None and (best is None or _RANK[report.level] < _RANK[best.level]):
