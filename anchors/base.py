@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from notary.bundle import AnchorTx
+from notary.chainview import AnchorTx
 from notary.errors import AnchorError
 
 __all__ = [

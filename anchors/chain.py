@@ -35,7 +35,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 from anchors.base import CheckpointAnchoredEvent, SignedTx, TransactionRejectedError, TxReceipt
 from anchors.contract import artifact, revert_data, revert_error, tester_revert_data
-from notary.bundle import AnchorTx
+from notary.chainview import AnchorTx
 from notary.errors import AnchorError, ChainUnavailableError, ContractNotFoundError
 
 __all__ = [

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from notary.bundle import Anchor
+from notary.chainview import Anchor
 from notary.signing import Checkpoint
 
 __all__ = [

@@ -18,7 +18,7 @@ from api.settings import Settings
 from api.storage.anchors import AnchorStore
 from api.storage.parties import PartyStore
 from notary.blobs import BlobStore
-from notary.bundle import AnchorTx
+from notary.chainview import AnchorTx
 from notary.errors import NotaryError
 from notary.trust import TrustedChain, TrustRoot
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from notary import jsonin, merkle
+from notary.chainview import Anchor, ChainView, check_anchor
 from notary.digests import ContentDigest
 from notary.errors import MalformedProofError, NotaryError
 from notary.keys import RegisteredKey, registered_key
@@ -32,19 +31,14 @@ from notary.records import (
     verify_record_signature,
 )
 from notary.signing import Checkpoint, parse_public_key, verify_checkpoint
-from notary.trust import TrustedChain, TrustedLog, TrustRoot
+from notary.trust import TrustedLog, TrustRoot
+from notary.verdict import Check, VerificationReport, passes
 
 __all__ = [
     "BUNDLE_FORMAT",
     "MAX_BUNDLE_BYTES",
-    "Anchor",
-    "AnchorTx",
-    "ChainView",
-    "Check",
     "KeyProof",
-    "Level",
     "ProofBundle",
-    "VerificationReport",
     "make_bundle",
     "parse_bundle",
     "verify_bundle",
@@ -55,22 +49,8 @@ BUNDLE_FORMAT = "sunlight-proof/1"
 MAX_BUNDLE_BYTES = 1024 * 1024
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
-TxHash = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-class Anchor(BaseModel):
-    """Where a checkpoint's root is anchored: the EvidenceAnchor contract on an EVM chain."""
-
-    model_config = _FROZEN
-
-    chain_id: StrictInt = Field(ge=0)
-    contract: Address
-    tx_hash: TxHash
-    block_number: StrictInt = Field(ge=0)
-    block_hash: TxHash
 
 
 class KeyProof(BaseModel):
@@ -103,124 +83,6 @@ class ProofBundle(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
-
-
-@dataclass(frozen=True, slots=True)
-class AnchorTx:
-    """What a chain says of an anchoring transaction: its outcome, its block, and the
-    ``CheckpointAnchored(treeSize, rootHash)`` events the trusted contract emitted in it."""
-
-    tx_hash: str
-    status: int
-    block_number: int
-    block_hash: str
-    anchored: tuple[tuple[int, bytes], ...]
-
-
-class ChainView(Protocol):
-    """Read access to one EvidenceAnchor contract on one chain, through a node the verifier
-    trusts. Methods raise a :class:`~notary.errors.NotaryError` when the node cannot answer."""
-
-    @property
-    def chain_id(self) -> int: ...
-
-    @property
-    def contract_address(self) -> str: ...
-
-    def root_at(self, tree_size: int) -> bytes | None:
-        """``rootAt(treeSize)``; None when never anchored."""
-        ...
-
-    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
-        """The mined transaction ``tx_hash``; None when the chain does not know it."""
-        ...
-
-    def block_hash(self, number: int) -> str | None:
-        """The hash of the canonical block at ``number`` (0x-hex); None past the head."""
-        ...
-
-    def block_number(self) -> int: ...
-
-
-class Level(StrEnum):
-    """How far a bundle was authenticated, strongest first."""
-
-    #: Pinned log or trusted chain, and the root is anchored in the trusted contract by a
-    #: successful, canonical, confirmed transaction.
-    ANCHORED = "anchored"
-    #: Signed by a log key the verifier pinned; leaf and inclusion hold; not (yet) checked on chain.
-    LOG_VERIFIED = "verified_by_log"
-    #: Self-consistent, but checked against no trust root: proves nothing about who logged it.
-    NOT_AUTHENTICATED = "not_authenticated"
-    #: A check failed (``reason`` names it).
-    NOT_VERIFIED = "not_verified"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    passed: bool | None  # None: not checked (say why in detail)
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"check": self.name, "passed": self.passed, "detail": self.detail}
-
-
-@dataclass(frozen=True, slots=True)
-class VerificationReport:
-    """The verdict on one bundle: its level, the reason in words, the trust root that
-    authenticated it (None when nothing did) and every check made."""
-
-    level: Level
-    reason: str
-    checks: tuple[Check, ...]
-    trust: dict[str, Any] | None = None
-
-    @property
-    def verified(self) -> bool:
-        """True only for an authenticated verdict: anchored, or verified by a pinned log."""
-        return self.level in (Level.ANCHORED, Level.LOG_VERIFIED)
-
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.passed is False]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "verified": self.verified,
-            "level": self.level.value,
-            "reason": self.reason,
-            "trust": self.trust,
-            "checks": [c.to_json() for c in self.checks],
-        }
-
-    @classmethod
-    def judge(cls, checks: Sequence[Check], pinned: TrustedLog | None) -> VerificationReport:
-        """The level the checks support (see :class:`Level`)."""
-        by_name = {c.name: c.passed for c in checks}
-        failed = [c for c in checks if c.passed is False]
-        if failed:
-            reason = f"{failed[0].name}: {failed[0].detail}"
-            return cls(Level.NOT_VERIFIED, reason, tuple(checks))
-        trust: dict[str, Any] = {}
-        if pinned is not None and by_name.get("checkpoint_signature") is True:
-            trust = {"log_id": pinned.log_id, "log_name": pinned.name}
-        anchored = by_name.get("anchor") is True and by_name.get("anchor_tx") is True
-        if anchored:
-            anchor = next(c for c in checks if c.name == "anchor_tx")
-            trust["chain"] = anchor.detail
-            return cls(
-                Level.ANCHORED, "in the log and anchored on the trusted chain", tuple(checks), trust
-            )
-        if trust:
-            why = next(
-                (c.detail for c in checks if c.name.startswith("anchor") and not c.passed), ""
-            )
-            return cls(Level.LOG_VERIFIED, f"in the pinned log; chain: {why}", tuple(checks), trust)
-        return cls(
-            Level.NOT_AUTHENTICATED,
-            "self-consistent, but checked against no trust root: pin the log key or name the chain",
-            tuple(checks),
-        )
 
 
 def make_bundle(
@@ -306,7 +168,7 @@ def verify_bundle(
     cp = bundle.checkpoint
     root = bytes.fromhex(cp.root_hash)
     checks.append(
-        _passes(
+        passes(
             "inclusion",
             f"leaf {bundle.leaf_index} is in the tree of {cp.tree_size} entries with root {cp.root_hash}",
             lambda: merkle.verify_inclusion(
@@ -323,16 +185,8 @@ def verify_bundle(
     if record is not None:
         checks.extend(_check_signatures(bundle, record, root))
     chains = trust.chains_for(cp.log_id) if pinned is not None or not trust.logs else ()
-    checks.extend(_check_anchor(bundle, chains, chain))
+    checks.extend(check_anchor(cp, bundle.anchor, chains, chain))
     return VerificationReport.judge(checks, pinned)
-
-
-def _passes(name: str, ok_detail: str, fn: Callable[[], object]) -> Check:
-    try:
-        fn()
-    except NotaryError as e:
-        return Check(name, False, str(e))
-    return Check(name, True, ok_detail)
 
 
 def _check_record(bundle: ProofBundle, checks: list[Check]) -> Record | None:
@@ -384,7 +238,7 @@ def _check_log(bundle: ProofBundle, trust: TrustRoot, pinned: TrustedLog | None)
         name = f" ({pinned.name})" if pinned.name else ""
         return [
             Check("log", True, f"log {cp.log_id}{name} is pinned by this verifier"),
-            _passes(
+            passes(
                 "checkpoint_signature",
                 "signed by the pinned key of log " + cp.log_id,
                 lambda: verify_checkpoint(cp, pinned.public_key),
@@ -432,7 +286,7 @@ def _check_signatures(bundle: ProofBundle, record: Record, root: bytes) -> list[
             continue
         index, public_key = key
         checks.append(
-            _passes(
+            passes(
                 name,
                 f"signed by {sig.party} with key {sig.key_id}, registered at leaf {index}",
                 partial(verify_record_signature, record, sig, public_key),
@@ -464,62 +318,3 @@ def _proved_key(
     except NotaryError as e:
         return Check(name, False, f"the key registration is not in the tree: {e}")
     return proof.leaf_index, registration
-
-
-def _check_anchor(
-    bundle: ProofBundle, chains: Sequence[TrustedChain], view: ChainView | None
-) -> list[Check]:
-    anchor = bundle.anchor
-    if not chains:
-        return [Check("anchor", None, "no chain is named by this verifier (--rpc-url, --trust)")]
-    if anchor is None:
-        return [Check("anchor", None, "the bundle names no anchor: not yet anchored")]
-    trusted = next((c for c in chains if c.names(anchor.chain_id, anchor.contract)), None)
-    if trusted is None:
-        theirs = "; ".join(c.describe() for c in chains)
-        where = f"chain {anchor.chain_id}, contract {anchor.contract.lower()}"
-        return [Check("anchor", False, f"anchored on {where}, which is not the trusted {theirs}")]
-    if view is None or not trusted.names(view.chain_id, view.contract_address):
-        return [Check("anchor", None, f"not checked: no connection to {trusted.describe()}")]
-    try:
-        return _read_anchor(bundle, anchor, trusted, view)
-    except NotaryError as e:
-        return [Check("anchor", None, f"could not read {trusted.describe()}: {e}")]
-
-
-def _read_anchor(
-    bundle: ProofBundle, anchor: Anchor, trusted: TrustedChain, view: ChainView
-) -> list[Check]:
-    cp = bundle.checkpoint
-    root = view.root_at(cp.tree_size)
-    if root is None or root == bytes(32):
-        return [Check("anchor", False, f"tree size {cp.tree_size} is not anchored on chain")]
-    if root.hex() != cp.root_hash:
-        return [Check("anchor", False, f"the chain's root for size {cp.tree_size} is {root.hex()}")]
-    checks = [Check("anchor", True, f"rootAt({cp.tree_size}) of {trusted.describe()} is the root")]
-    tx = view.anchor_tx(anchor.tx_hash)
-    if tx is None:
-        return [*checks, Check("anchor_tx", False, f"no transaction {anchor.tx_hash} on chain")]
-    problem = None
-    if tx.status != 1:
-        problem = f"transaction {tx.tx_hash} reverted"
-    elif (tx.block_number, tx.block_hash) != (anchor.block_number, anchor.block_hash):
-        problem = (
-            f"the transaction is in block {tx.block_number} ({tx.block_hash}), the bundle says "
-            f"{anchor.block_number} ({anchor.block_hash})"
-        )
-    elif view.block_hash(tx.block_number) != tx.block_hash:
-        problem = f"block {tx.block_number} is no longer on the canonical chain"
-    elif (cp.tree_size, root) not in tx.anchored:
-        problem = (
-            f"transaction {tx.tx_hash} emitted no CheckpointAnchored({cp.tree_size}, root) "
-            "from the trusted contract"
-        )
-    if problem is not None:
-        return [*checks, Check("anchor_tx", False, problem)]
-    depth = view.block_number() - tx.block_number + 1
-    if depth < trusted.confirmations:
-        detail = f"{depth} of {trusted.confirmations} confirmations so far"
-        return [*checks, Check("anchor_tx", None, detail)]
-    detail = f"anchored in block {tx.block_number} ({tx.block_hash}), {depth} confirmations"
-    return [*checks, Check("anchor_tx", True, detail)]

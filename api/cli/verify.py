@@ -18,19 +18,14 @@ import typer
 from rich.table import Table
 
 from api.cli.common import out
-from notary.bundle import (
-    ChainView,
-    Level,
-    ProofBundle,
-    VerificationReport,
-    parse_bundle,
-    verify_bundle,
-)
+from notary.bundle import ProofBundle, parse_bundle, verify_bundle
+from notary.chainview import ChainView
 from notary.digests import digest_stream
 from notary.errors import TrustRootError
 from notary.jsonin import loads
 from notary.signing import parse_public_key
 from notary.trust import TrustedChain, TrustedLog, TrustRoot, parse_trust_root
+from notary.verdict import Level, VerificationReport
 
 EXIT = {
     Level.ANCHORED: 0,

@@ -30,7 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from notary.bundle import Anchor
+from notary.chainview import Anchor
 from notary.errors import CertificateError
 from notary.records import Record
 from notary.signing import Checkpoint

@@ -27,10 +27,11 @@ from api.service.verification import DigestVerdict, Match, verify_digest, verify
 from api.storage.log import StoredEntry
 from api.storage.parties import Principal
 from notary import jsonin
-from notary.bundle import VerificationReport, parse_bundle
+from notary.bundle import parse_bundle
 from notary.digests import digest_stream
 from notary.errors import RecordError
 from notary.trust import TRUST_FORMAT
+from notary.verdict import VerificationReport
 
 router = APIRouter()
 

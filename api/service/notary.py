@@ -13,7 +13,8 @@ from api.clock import utc_now
 from api.settings import Settings
 from api.storage.keystore import load_notary_key
 from api.storage.log import AppendedEntry, LogStore, StoredEntry
-from notary.bundle import Anchor, KeyProof, ProofBundle, make_bundle
+from notary.bundle import KeyProof, ProofBundle, make_bundle
+from notary.chainview import Anchor
 from notary.errors import NotaryError, NotFoundError
 from notary.records import Record
 from notary.signing import Checkpoint, NotaryKey, Receipt

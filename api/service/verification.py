@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from api.service.records import proof_bundle
 from api.storage.log import StoredEntry
-from notary.bundle import Check, Level, ProofBundle, VerificationReport, verify_bundle
+from notary.bundle import ProofBundle, verify_bundle
 from notary.digests import ContentDigest
+from notary.verdict import Check, Level, VerificationReport
 
 if TYPE_CHECKING:
     from api.context import AppContext

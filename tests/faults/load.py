@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 
-from notary.bundle import Level, parse_bundle, verify_bundle
+from notary.bundle import parse_bundle, verify_bundle
 from notary.trust import TrustedChain, TrustRoot
+from notary.verdict import Level
 from tests.support.server import submit
 
 

@@ -32,7 +32,8 @@ if str(ROOT) not in sys.path:
 from tests.fuzz.json_paths import paths, replaced, value_at  # noqa: E402 - after sys.path
 
 with atheris.instrument_imports(include=["notary"]):
-    from notary.bundle import AnchorTx, parse_bundle, verify_bundle
+    from notary.bundle import parse_bundle, verify_bundle
+    from notary.chainview import AnchorTx
     from notary.errors import MalformedProofError
     from notary.trust import TrustedChain, TrustRoot
 
@@ -100,7 +101,8 @@ def write_seeds(directory: Path) -> None:
     anchored and not, from the same code the service uses."""
     import hashlib
 
-    from notary.bundle import Anchor, make_bundle
+    from notary.bundle import make_bundle
+    from notary.chainview import Anchor
     from notary.merkle import MerkleTree
     from notary.records import Content, Record
     from notary.signing import NotaryKey

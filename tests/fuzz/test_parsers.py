@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from notary.bundle import AnchorTx, make_bundle, parse_bundle, verify_bundle
+from notary.bundle import make_bundle, parse_bundle, verify_bundle
+from notary.chainview import AnchorTx
 from notary.cid import CODEC_DAG_PB, CODEC_RAW, encode_cid, parse_cid
 from notary.digests import ContentDigest
 from notary.errors import InvalidCidError, MalformedProofError, RecordError, VerificationError
@@ -432,7 +433,7 @@ def odd_records(draw: st.DrawFn) -> Record:
 @given(record=odd_records(), anchored=st.booleans())
 def test_the_certificate_renders_any_valid_record(record: Record, anchored: bool) -> None:
     from api.render.certificate import CertificateError, render_certificate
-    from notary.bundle import Anchor
+    from notary.chainview import Anchor
 
     try:
         pdf = render_certificate(

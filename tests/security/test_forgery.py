@@ -32,11 +32,12 @@ from api.app import create_app
 from api.cli import app as sunlight
 from api.service.notary import Notary
 from api.settings import Settings
-from notary.bundle import Level, ProofBundle, make_bundle, verify_bundle
+from notary.bundle import ProofBundle, make_bundle, verify_bundle
 from notary.merkle import MerkleTree
 from notary.records import Record
 from notary.signing import NotaryKey
 from notary.trust import TrustedChain, TrustRoot
+from notary.verdict import Level
 from tests.integration.anchors import nodes
 from tests.integration.anchors.helpers import add_records, make_anchorer, make_notary
 

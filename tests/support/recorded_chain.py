@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from notary.bundle import AnchorTx
+from notary.chainview import AnchorTx
 
 __all__ = ["RecordedChain"]
 

@@ -26,7 +26,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_utils.address import to_checksum_address
 
-from notary.bundle import Anchor, AnchorTx, KeyProof, make_bundle, parse_bundle, verify_bundle
+from notary.bundle import KeyProof, make_bundle, parse_bundle, verify_bundle
+from notary.chainview import Anchor, AnchorTx
 from notary.digests import ContentDigest
 from notary.keys import registration_data
 from notary.merkle import MerkleTree, leaf_hash

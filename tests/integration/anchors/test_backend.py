@@ -9,9 +9,10 @@ import pytest
 
 from api.storage.anchors import AnchorStore
 from notary import merkle
-from notary.bundle import Level, verify_bundle
+from notary.bundle import verify_bundle
 from notary.errors import ContractRevertError, VerificationError
 from notary.trust import TrustedChain, TrustRoot
+from notary.verdict import Level
 from tests.integration.anchors.conftest import Chain
 from tests.integration.anchors.helpers import add_records, make_anchorer, make_notary
 

@@ -10,9 +10,10 @@ import pytest
 from anchors.embedded import EmbeddedChain
 from api.service.anchoring import open_backend
 from api.storage.anchors import AnchorStore
-from notary.bundle import Level, verify_bundle
+from notary.bundle import verify_bundle
 from notary.errors import AnchorError
 from notary.trust import TrustedChain, TrustRoot
+from notary.verdict import Level
 from tests.integration.anchors.helpers import add_records, make_anchorer, make_notary
 
 

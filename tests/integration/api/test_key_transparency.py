@@ -11,10 +11,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from notary.bundle import Level, parse_bundle, verify_bundle
+from notary.bundle import parse_bundle, verify_bundle
 from notary.records import Record, signing_payload
 from notary.signing import parse_public_key
 from notary.trust import TrustRoot
+from notary.verdict import Level
 from tests.integration.api.conftest import Api
 
 META = {"project": "XQ-2026-0042", "stage": "settlement", "kind": "acceptance_certificate"}

@@ -14,7 +14,7 @@ from api.render.certificate import (
     find_cjk_font,
     render_certificate,
 )
-from notary.bundle import Anchor
+from notary.chainview import Anchor
 from notary.records import Content, Record
 from notary.signing import NotaryKey
 from tests.conftest import require

@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notary.bundle import (
-    Anchor,
-    AnchorTx,
-    Level,
-    ProofBundle,
-    make_bundle,
-    parse_bundle,
-    verify_bundle,
-)
+from notary.bundle import ProofBundle, make_bundle, parse_bundle, verify_bundle
+from notary.chainview import Anchor, AnchorTx
 from notary.digests import digest_stream
 from notary.errors import (
     ChainUnavailableError,
@@ -29,6 +22,7 @@ from notary.merkle import MerkleTree, leaf_hash
 from notary.records import Content, Record
 from notary.signing import NotaryKey, log_id_of, verify_checkpoint, verify_receipt
 from notary.trust import TrustedChain, TrustRoot
+from notary.verdict import Level
 
 KEY = NotaryKey.from_seed(b"\x07" * 32)
 OTHER = NotaryKey.from_seed(b"\x08" * 32)

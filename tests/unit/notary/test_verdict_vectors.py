@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from notary.bundle import Level, ProofBundle, VerificationReport, parse_bundle, verify_bundle
+from notary.bundle import ProofBundle, parse_bundle, verify_bundle
 from notary.digests import ContentDigest
 from notary.errors import ChainUnavailableError, TrustRootError
 from notary.trust import TrustRoot, parse_trust_root
+from notary.verdict import Level, VerificationReport
 from tests.support.recorded_chain import RecordedChain
 from tests.vectors import generate_verdicts as gen
 
