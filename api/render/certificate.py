@@ -248,60 +248,115 @@ def render_certificate(
     """
     _register_fonts()
     s = _styles()
+    story: list[Any] = [
+        _p("存证证书", s["title"]),
+        _p("EVIDENCE CERTIFICATE", s["subtitle"]),
+        Spacer(1, 5 * mm),
+        _head(record_id, verify_url, s),
+        Spacer(1, 4 * mm),
+        *_section("一、登记内容  Record", _record_rows(record, s), s),
+        *_section("二、数字指纹  Fingerprints", _digest_rows(record, leaf_index, leaf_hash, s), s),
+        *_section("三、账本快照  Log checkpoint", _snapshot_rows(checkpoint, s), s),
+        *_section("四、区块链存证  Blockchain anchor", _chain_rows(anchor, s), s),
+    ]
+    out = io.BytesIO()
     content = record.content
-    none = _p("—", s["value"])
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=25 * mm,
+        title=f"存证证书 Evidence Certificate {record_id}",
+        author="Sunlight 阳光存证",
+        subject=content.sha256 if content is not None else leaf_hash,
+        invariant=True,
+        initialFontName=_SANS,  # no unused, unembedded Helvetica in the page resources
+    )
+    doc.build(story, onFirstPage=_decorate, onLaterPages=_decorate)
+    return out.getvalue()
 
-    registered: list[tuple[str, Paragraph]] = [
+
+Rows = list[tuple[str, Paragraph]]
+
+
+def _record_rows(record: Record, s: dict[str, ParagraphStyle]) -> Rows:
+    """Section one: what was registered, by whom and when."""
+    content = record.content
+    rows: Rows = [
         ("项目 Project", _p(record.project or "（独立存证 standalone）", s["value"])),
         ("阶段 Stage", _p(_STAGES.get(record.stage or "", record.stage or "—"), s["value"])),
         ("资料类型 Type", _p(_KINDS.get(record.kind, record.kind), s["value"])),
     ]
     if content is not None:
-        registered += [
+        rows += [
             ("文件名 File name", _p(content.name or "—", s["value"])),
             ("文件大小 Size", _p(_size(content.size), s["value"])),
             ("文件类型 Format", _p(content.media_type, s["value"])),
         ]
-    registered += [
+    rows += [
         ("提交人 Submitted by", _p(record.submitter, s["value"])),
         ("登记时间 Registered at", _p(_time(record.received_at), s["value"])),
     ]
     if (where := _gps(record.data)) is not None:
-        registered.append(("位置 GPS", _p(where, s["value"])))
+        rows.append(("位置 GPS", _p(where, s["value"])))
     if record.signatures:
         signers = "; ".join(f"{sig.party}（{sig.alg}, {sig.key_id}）" for sig in record.signatures)
-        registered.append(("签名方 Signed by", _p(signers, s["value"])))
+        rows.append(("签名方 Signed by", _p(signers, s["value"])))
+    return rows
 
-    digests: list[tuple[str, Paragraph]] = []
+
+def _digest_rows(
+    record: Record, leaf_index: int, leaf_hash: str, s: dict[str, ParagraphStyle]
+) -> Rows:
+    """Section two: the file's digests and the record's place in the log."""
+    content = record.content
+    rows: Rows = []
     if content is not None:
-        digests.append(("文件指纹 SHA-256", _hex(content.sha256, s["mono"])))
+        rows.append(("文件指纹 SHA-256", _hex(content.sha256, s["mono"])))
         if content.sm3:
-            digests.append(("文件指纹 SM3", _hex(content.sm3, s["mono"])))
-        digests.append(("内容编号 CID", _hex(content.cid, s["mono"]) if content.cid else none))
-    digests += [
+            rows.append(("文件指纹 SM3", _hex(content.sm3, s["mono"])))
+        cid = _hex(content.cid, s["mono"]) if content.cid else _p("—", s["value"])
+        rows.append(("内容编号 CID", cid))
+    return [
+        *rows,
         ("账本序号 Leaf index", _p(str(leaf_index), s["mono"])),
         ("记录指纹 Leaf hash", _hex(leaf_hash, s["mono"])),
     ]
 
-    pending = _p("待上链 Pending anchoring：记录已登记，尚未写入区块链。", s["pending"])
-    if checkpoint is not None:
-        snapshot: list[tuple[str, Paragraph]] = [
-            ("账本条数 Tree size", _p(str(checkpoint.tree_size), s["mono"])),
-            ("账本根指纹 Root hash", _hex(checkpoint.root_hash, s["mono"])),
-            ("快照时间 Time", _p(_time(checkpoint.timestamp), s["value"])),
-        ]
-    else:
-        snapshot = [("状态 Status", pending)]
-    if anchor is not None:
-        chain: list[tuple[str, Paragraph]] = [
-            ("链编号 Chain id", _p(str(anchor.chain_id), s["mono"])),
-            ("合约 Contract", _p(anchor.contract, s["mono"])),
-            ("交易 Transaction", _hex(anchor.tx_hash, s["mono"])),
-            ("区块 Block", _p(str(anchor.block_number), s["mono"])),
-        ]
-    else:
-        chain = [("状态 Status", pending)]
 
+def _pending(s: dict[str, ParagraphStyle]) -> Rows:
+    return [
+        ("状态 Status", _p("待上链 Pending anchoring：记录已登记，尚未写入区块链。", s["pending"]))
+    ]
+
+
+def _snapshot_rows(checkpoint: Checkpoint | None, s: dict[str, ParagraphStyle]) -> Rows:
+    """Section three: the anchored checkpoint covering the record, or pending."""
+    if checkpoint is None:
+        return _pending(s)
+    return [
+        ("账本条数 Tree size", _p(str(checkpoint.tree_size), s["mono"])),
+        ("账本根指纹 Root hash", _hex(checkpoint.root_hash, s["mono"])),
+        ("快照时间 Time", _p(_time(checkpoint.timestamp), s["value"])),
+    ]
+
+
+def _chain_rows(anchor: Anchor | None, s: dict[str, ParagraphStyle]) -> Rows:
+    """Section four: where the checkpoint is anchored on chain, or pending."""
+    if anchor is None:
+        return _pending(s)
+    return [
+        ("链编号 Chain id", _p(str(anchor.chain_id), s["mono"])),
+        ("合约 Contract", _p(anchor.contract, s["mono"])),
+        ("交易 Transaction", _hex(anchor.tx_hash, s["mono"])),
+        ("区块 Block", _p(str(anchor.block_number), s["mono"])),
+    ]
+
+
+def _head(record_id: str, verify_url: str, s: dict[str, ParagraphStyle]) -> Table:
+    """The certificate number and what it certifies, beside the QR code to verify it."""
     qr_size = 34 * mm
     scan = [
         _qr(verify_url, qr_size),
@@ -339,32 +394,4 @@ def render_certificate(
             ]
         )
     )
-
-    story: list[Any] = [
-        _p("存证证书", s["title"]),
-        _p("EVIDENCE CERTIFICATE", s["subtitle"]),
-        Spacer(1, 5 * mm),
-        head,
-        Spacer(1, 4 * mm),
-        *_section("一、登记内容  Record", registered, s),
-        *_section("二、数字指纹  Fingerprints", digests, s),
-        *_section("三、账本快照  Log checkpoint", snapshot, s),
-        *_section("四、区块链存证  Blockchain anchor", chain, s),
-    ]
-
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=25 * mm,
-        title=f"存证证书 Evidence Certificate {record_id}",
-        author="Sunlight 阳光存证",
-        subject=content.sha256 if content is not None else leaf_hash,
-        invariant=True,
-        initialFontName=_SANS,  # no unused, unembedded Helvetica in the page resources
-    )
-    doc.build(story, onFirstPage=_decorate, onLaterPages=_decorate)
-    return out.getvalue()
+    return head
