@@ -1,0 +1,131 @@
+"""A project's state as its records make it, a proposed record, and the outcome of deciding one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from notary.lifecycle.kinds import Certificate, Step
+from notary.lifecycle.parties import Actor, Power, PowerHolder, Side
+from notary.lifecycle.project import Project
+from notary.records import ProjectCode, Record
+
+__all__ = ["ProjectState", "Proposal", "Transition"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Proposal(BaseModel):
+    """A record proposed for a project: what :func:`~notary.lifecycle.decide` judges.
+
+    ``signers`` are the parties whose signatures on the record *verified*, as the server knows
+    them (person, organisation, roles); the core does no cryptography.
+    """
+
+    model_config = _FROZEN
+
+    project: ProjectCode | None
+    stage: str | None
+    kind: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    signers: tuple[Actor, ...] = ()
+
+    @classmethod
+    def of_record(cls, record: Record, signers: tuple[Actor, ...] = ()) -> Proposal:
+        """The proposal a (draft) record makes."""
+        return cls(
+            project=record.project,
+            stage=record.stage,
+            kind=record.kind,
+            data=record.data,
+            signers=signers,
+        )
+
+    @classmethod
+    def of_logged(cls, record: Record) -> Proposal:
+        """The proposal of a record already in the log: its signers are those its certificate
+        names (``data.signers``) who also signed it — the server verified them on the way in."""
+        signed = {s.party for s in record.signatures}
+        try:
+            named = Certificate.model_validate(record.data).signers
+        except ValidationError:
+            named = ()
+        return cls.of_record(
+            record,
+            tuple(
+                Actor(person=s.person, organisation=s.organisation, roles=frozenset({s.role}))
+                for s in named
+                if s.person in signed
+            ),
+        )
+
+
+ObjectionStatus = Literal["pending", "dismissed"]
+
+
+class ProjectState(BaseModel):
+    """Everything the rules need to know of a project, derived from its records alone.
+
+    ``in_step`` lists the kinds recorded since the project last entered its step (a project sent
+    back starts the step afresh); ``objections`` are this notice's, by number. Money is in fen:
+    ``contract_fen`` as signed, ``changes_fen`` the sum of change orders, ``requested_fen`` and
+    ``approved_fen`` the payment waiting for approval or for payment, ``paid_fen`` all paid.
+    """
+
+    model_config = _FROZEN
+
+    project: Project | None = None
+    step: Step = Step.APPLICATION
+    records: int = 0
+    last_at: datetime | None = None
+    powers: tuple[PowerHolder, ...] = ()
+    in_step: tuple[str, ...] = ()
+    notice_published_at: datetime | None = None
+    objections: tuple[ObjectionStatus, ...] = ()
+    awarded_to: str | None = None
+    contract_fen: int | None = None
+    changes_fen: int = 0
+    accepted: bool = False
+    requested_fen: int | None = None
+    approved_fen: int | None = None
+    paid_fen: int = 0
+    final_amount_fen: int | None = None
+
+    def holder(self, power: Power) -> PowerHolder | None:
+        """Who holds ``power`` in this project, if anyone yet."""
+        return next((h for h in self.powers if h.power == power), None)
+
+    def side_organisation(self, side: Side) -> str | None:
+        """The organisation on ``side``: the owner, or the holder of a power."""
+        if side == "owner":
+            return self.project.owner if self.project else None
+        holder = self.holder(side)
+        return holder.organisation if holder else None
+
+    @property
+    def contract_total_fen(self) -> int:
+        """The contract amount with every change order applied (0 before a contract)."""
+        return (self.contract_fen or 0) + self.changes_fen
+
+    def entered(self, step: Step) -> ProjectState:
+        """This state moved to ``step``, whose records start afresh."""
+        return self.model_copy(
+            update={"step": step, "in_step": (), "notice_published_at": None, "objections": ()}
+        )
+
+
+class Transition(BaseModel):
+    """An accepted proposal: the new state, the step before and after, and what happened
+    (``events``, e.g. ``("registered",)``, ``("objection_upheld", "sent_back")``)."""
+
+    model_config = _FROZEN
+
+    state: ProjectState
+    previous: Step
+    events: tuple[str, ...] = ()
+
+    @property
+    def moved(self) -> bool:
+        return self.state.step != self.previous
