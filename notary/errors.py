@@ -75,6 +75,16 @@ class InvalidJSONError(RecordError):
     code = "invalid_json"
 
 
+class KeyCertificateError(RecordError):
+    """A party's X.509 certificate is refused: it does not chain to a configured CA, is expired
+    or not yet valid, lacks the key usage for signing, or certifies another key."""
+
+    code = "certificate_refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="certificate")
+
+
 class KeyMaterialError(NotaryError):
     """A key could not be loaded or is unsuitable."""
 

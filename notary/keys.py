@@ -5,8 +5,10 @@ itself provable from the same log — the registration record is in the tree the
 root authenticated, and precedes the signed record. The records (``kind`` values below; ``project``
 and ``stage`` null, no file):
 
-- ``key_registration``: ``data = {"party": <id>, "key_id": <id>, "alg": "ed25519",
-  "public_key": <base64 raw 32 bytes>}``
+- ``key_registration``: ``data = {"party": <id>, "key_id": <id>, "alg": "ed25519" | "p256" |
+  "sm2", "public_key": <base64 key>}`` (encodings in :mod:`notary.sigalgs`), and, for a key
+  certified by a CA, ``"certificates": [<base64 DER>, ...]``: the party's certificate first, then
+  the intermediates it was checked with (:mod:`notary.certs`), kept in the log as evidence
 - ``key_revocation``: ``data = {"party": <id>, "key_id": <id>, "reason": <text>}``
 
 A revocation takes effect for records after it in the log. An offline verifier holding a bundle
@@ -18,12 +20,14 @@ for a signature by a key revoked before it.
 from __future__ import annotations
 
 import base64
+import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notary.errors import MalformedProofError
+from notary.errors import NotaryError
 from notary.records import Record
-from notary.signing import parse_public_key
+from notary.sigalgs import ALGS, Alg, parse_public_key
 
 __all__ = [
     "KEY_REGISTRATION",
@@ -37,6 +41,8 @@ __all__ = [
 
 KEY_REGISTRATION = "key_registration"
 KEY_REVOCATION = "key_revocation"
+#: A registration carries at most this many certificates (the party's and its intermediates).
+MAX_CERTIFICATES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +50,31 @@ class RegisteredKey:
     party: str
     key_id: str
     public_key: bytes
+    alg: Alg = "ed25519"
+    #: DER certificates kept as evidence: the party's first, then intermediates. The server
+    #: checked them against its CA when it registered the key; they change no verdict.
+    certificates: tuple[bytes, ...] = ()
 
 
-def registration_data(party: str, key_id: str, public_key: bytes) -> dict[str, Any]:
-    return {
+def registration_data(
+    party: str,
+    key_id: str,
+    public_key: bytes,
+    *,
+    alg: Alg = "ed25519",
+    certificates: Sequence[bytes] = (),
+) -> dict[str, Any]:
+    """The ``data`` of a ``key_registration`` record (an Ed25519 key without certificate has the
+    same fields as before other algorithms existed)."""
+    data: dict[str, Any] = {
         "party": party,
         "key_id": key_id,
-        "alg": "ed25519",
+        "alg": alg,
         "public_key": base64.b64encode(public_key).decode(),
     }
+    if certificates:
+        data["certificates"] = [base64.b64encode(c).decode() for c in certificates]
+    return data
 
 
 def revocation_data(party: str, key_id: str, reason: str) -> dict[str, Any]:
@@ -63,15 +85,31 @@ def registered_key(record: Record) -> RegisteredKey | None:
     """The key a ``key_registration`` record registers; None for any other record or a malformed
     one (which registers nothing)."""
     data = record.data
-    if record.kind != KEY_REGISTRATION or data.get("alg") != "ed25519":
+    alg = data.get("alg")
+    if record.kind != KEY_REGISTRATION or alg not in ALGS:
         return None
     party, key_id = data.get("party"), data.get("key_id")
     if not isinstance(party, str) or not isinstance(key_id, str):
         return None
-    try:
-        return RegisteredKey(party, key_id, parse_public_key(data.get("public_key")))
-    except MalformedProofError:
+    certificates = data.get("certificates", [])
+    if not isinstance(certificates, list) or len(certificates) > MAX_CERTIFICATES:
         return None
+    try:
+        public_key = parse_public_key(alg, _base64(data.get("public_key")))
+        return RegisteredKey(
+            party, key_id, public_key, alg, tuple(_base64(c) for c in certificates)
+        )
+    except NotaryError:
+        return None
+
+
+def _base64(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise NotaryError("not base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise NotaryError("not base64 text") from e
 
 
 def revoked_key(record: Record) -> tuple[str, str] | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -22,8 +20,9 @@ from api.routes.schemas import (
     PartyOut,
     TokenOut,
 )
+from api.service.keys import register_key
 from api.storage.parties import Party
-from notary.keys import KEY_REGISTRATION, KEY_REVOCATION, registration_data, revocation_data
+from notary.keys import KEY_REVOCATION, revocation_data
 from notary.records import (
     Record,
 )
@@ -39,7 +38,17 @@ router = APIRouter()
 def create_party(ctx: Ctx, who: CurrentParty, body: PartyIn) -> PartyOut:
     """(administrator) Register an organisation or a person with roles."""
     require_role(who, "admin")
-    return _party_out(ctx.parties.create_party(body.id, body.name, body.kind, tuple(body.roles)))
+    if body.organisation is not None:
+        ctx.projects.organisation(body.organisation)  # it must be registered
+    party = ctx.parties.create_party(
+        body.id,
+        body.name,
+        body.kind,
+        tuple(body.roles),
+        organisation=body.organisation,
+        lifecycle_roles=tuple(r.value for r in body.lifecycle_roles),
+    )
+    return _party_out(party)
 
 
 @router.get("/v1/parties/me", response_model=PartyOut, responses=ERRORS, tags=["parties"])
@@ -62,6 +71,8 @@ def _party_out(party: Party) -> PartyOut:
         kind=party.kind,
         roles=list(party.roles),
         created_at=party.created_at,
+        organisation=party.organisation,
+        lifecycle_roles=list(party.lifecycle_roles),
     )
 
 
@@ -95,24 +106,28 @@ def revoke_token(ctx: Ctx, who: CurrentParty, token_id: str) -> Response:
     tags=["parties"],
 )
 async def add_key(ctx: Ctx, who: CurrentParty, party_id: str, body: KeyIn) -> KeyOut:
-    """Register a signing key (the party itself, or an administrator). The registration is a
-    ``key_registration`` record of the log, so signatures by the key are checkable offline."""
+    """Register a signing key (the party itself, or an administrator), Ed25519, P-256 or SM2,
+    optionally with the X.509 certificate a configured CA issued for it. The registration is a
+    ``key_registration`` record of the log (holding the certificate), so signatures by the key are
+    checkable offline."""
     if who.party_id != party_id:
         require_role(who, "admin")
-    party_id = known(party_id, "party")
-    raw = await run_in_threadpool(ctx.parties.new_key, party_id, body.key_id, body.public_key)
-    record = Record(
-        kind=KEY_REGISTRATION,
-        data=registration_data(party_id, body.key_id, raw),
+    accepted, certified = await register_key(
+        ctx,
+        party=known(party_id, "party"),
+        key_id=body.key_id,
+        alg=body.alg,
+        public_key_b64=body.public_key,
+        certificate_pem=body.certificate,
         submitter=who.party_id,
-        received_at=ctx.notary.clock(),
-    )
-    accepted = await ctx.committer.submit(record, blob=False)
-    await run_in_threadpool(
-        partial(ctx.parties.add_key, party_id, body.key_id, raw, leaf=accepted.entry.index)
     )
     return KeyOut(
-        party=party_id, key_id=body.key_id, record_id=accepted.record_id, receipt=accepted.receipt
+        party=party_id,
+        key_id=body.key_id,
+        record_id=accepted.record_id,
+        receipt=accepted.receipt,
+        certificate_subject=certified.subject if certified else None,
+        certificate_sha256=certified.sha256 if certified else None,
     )
 
 

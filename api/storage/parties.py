@@ -23,6 +23,8 @@ from api.clock import utc_now
 from api.storage import db
 from api.storage.errors import db_errors
 from notary.errors import NotaryError, NotFoundError, RecordError
+from notary.keys import RegisteredKey
+from notary.sigalgs import ALGS, parse_public_key
 
 Role = Literal["admin", "submitter", "auditor"]
 ROLES: tuple[Role, ...] = ("admin", "submitter", "auditor")
@@ -71,6 +73,9 @@ class Party:
     kind: str
     roles: tuple[str, ...]
     created_at: str
+    #: A person's organisation and their lifecycle roles there (notary.lifecycle.Role values).
+    organisation: str | None = None
+    lifecycle_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +114,28 @@ class PartyStore:
         self._cache_s = cache_s
         self._clock = clock
         self._checked: dict[bytes, tuple[float, Principal]] = {}
+        self._known_parties: dict[str, tuple[float, Party]] = {}
 
     @db_errors
-    def create_party(self, party_id: str, name: str, kind: str, roles: tuple[str, ...]) -> Party:
-        party = Party(party_id, name, kind, tuple(sorted(set(roles))), utc_now())
+    def create_party(
+        self,
+        party_id: str,
+        name: str,
+        kind: str,
+        roles: tuple[str, ...],
+        *,
+        organisation: str | None = None,
+        lifecycle_roles: tuple[str, ...] = (),
+    ) -> Party:
+        party = Party(
+            party_id,
+            name,
+            kind,
+            tuple(sorted(set(roles))),
+            utc_now(),
+            organisation,
+            tuple(sorted(set(lifecycle_roles))),
+        )
         try:
             with db.write(self.engine) as conn:
                 conn.execute(
@@ -122,6 +145,8 @@ class PartyStore:
                         kind=kind,
                         roles=" ".join(party.roles),
                         created_at=party.created_at,
+                        organisation=organisation,
+                        lifecycle_roles=" ".join(party.lifecycle_roles),
                     )
                 )
         except IntegrityError as e:
@@ -130,11 +155,47 @@ class PartyStore:
 
     @db_errors
     def party(self, party_id: str) -> Party:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(db.parties).where(db.parties.c.id == party_id)).first()
-        if row is None:
+        found = self.parties({party_id})
+        if party_id not in found:
             raise NotFoundError(f"no party {party_id}")
-        return Party(row.id, row.name, row.kind, tuple(row.roles.split()), row.created_at)
+        return found[party_id]
+
+    def parties(self, party_ids: set[str]) -> dict[str, Party]:
+        """The parties among ``party_ids`` that exist (one query for those not read within
+        ``cache_s``, as for tokens: a change by another process shows within that time)."""
+        now = self._clock()
+        found, missing = {}, set()
+        for party_id in party_ids:
+            hit = self._known_parties.get(party_id)
+            if hit is not None and now < hit[0]:
+                found[party_id] = hit[1]
+            else:
+                missing.add(party_id)
+        if missing:
+            read = self._read_parties(missing)
+            if self._cache_s > 0:
+                if len(self._known_parties) >= _MAX_CHECKED:
+                    self._known_parties.clear()
+                self._known_parties.update((i, (now + self._cache_s, p)) for i, p in read.items())
+            found.update(read)
+        return found
+
+    @db_errors
+    def _read_parties(self, party_ids: set[str]) -> dict[str, Party]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(db.parties).where(db.parties.c.id.in_(party_ids))).all()
+        return {
+            r.id: Party(
+                r.id,
+                r.name,
+                r.kind,
+                tuple(r.roles.split()),
+                r.created_at,
+                r.organisation,
+                tuple(r.lifecycle_roles.split()),
+            )
+            for r in rows
+        }
 
     @db_errors
     def issue_token(self, party_id: str) -> IssuedToken:
@@ -202,37 +263,37 @@ class PartyStore:
         return who
 
     @db_errors
-    def new_key(self, party_id: str, key_id: str, public_key_b64: str) -> bytes:
+    def new_key(self, party_id: str, key_id: str, alg: str, public_key_b64: str) -> bytes:
         """Check a key can be registered (the party exists, the id is free, the key is a base64
-        raw Ed25519 key); its raw bytes."""
+        public key of ``alg``, notary/sigalgs.py); its raw bytes."""
         self.party(party_id)
         try:
             raw = base64.b64decode(public_key_b64, validate=True)
         except ValueError as e:
             raise RecordError("must be base64", field="public_key") from e
-        if len(raw) != 32:
-            raise RecordError("an Ed25519 public key is 32 bytes", field="public_key")
+        parse_public_key(alg, raw)
         if self._key_row(party_id, key_id) is not None:
             raise ConflictError(f"party {party_id} has a key {key_id} already")
         return raw
 
     @db_errors
-    def add_key(self, party_id: str, key_id: str, public_key: bytes, *, leaf: int) -> None:
-        """Record a key whose ``key_registration`` record is at ``leaf`` in the log."""
+    def add_key(self, key: RegisteredKey, *, leaf: int) -> None:
+        """Record a key whose ``key_registration`` record is at ``leaf`` in the log (its
+        certificates stay in that record)."""
         try:
             with db.write(self.engine) as conn:
                 conn.execute(
                     insert(db.party_keys).values(
-                        party_id=party_id,
-                        key_id=key_id,
-                        alg="ed25519",
-                        public_key=public_key,
+                        party_id=key.party,
+                        key_id=key.key_id,
+                        alg=key.alg,
+                        public_key=key.public_key,
                         created_at=utc_now(),
                         registration_leaf=leaf,
                     )
                 )
         except IntegrityError as e:
-            raise ConflictError(f"party {party_id} has a key {key_id} already") from e
+            raise ConflictError(f"party {key.party} has a key {key.key_id} already") from e
 
     @db_errors
     def active_key(self, party_id: str, key_id: str) -> None:
@@ -273,12 +334,15 @@ class PartyStore:
             ).first()
 
     @db_errors
-    def public_key(self, party_id: str, key_id: str) -> bytes | None:
+    def signing_key(self, party_id: str, key_id: str) -> RegisteredKey | None:
+        """The party's active (unrevoked) key ``key_id``; None if it has none."""
         k = db.party_keys.c
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(k.public_key).where(
+                select(k.alg, k.public_key).where(
                     k.party_id == party_id, k.key_id == key_id, k.revoked_at.is_(None)
                 )
             ).first()
-        return None if row is None else bytes(row.public_key)
+        if row is None or row.alg not in ALGS:
+            return None
+        return RegisteredKey(party_id, key_id, bytes(row.public_key), row.alg)

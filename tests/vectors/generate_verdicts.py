@@ -42,6 +42,7 @@ from notary.records import (
 from notary.signing import Checkpoint, NotaryKey, Receipt
 from notary.trust import parse_trust_root
 from tests.support.recorded_chain import RecordedChain
+from tests.vectors.generate_algs import algorithm_vectors
 
 HERE = Path(__file__).parent
 DIRS = ("signatures", "verdicts")
@@ -857,7 +858,7 @@ def signature_vectors() -> dict[str, dict[str, Any]]:
             "public_key": _b64(TOWNSHIP_T1.public_key),
         },
     }
-    return out
+    return out | algorithm_vectors()
 
 
 def vectors() -> dict[str, str]:

@@ -47,7 +47,7 @@ def test_party_store(gone: Engine) -> None:
     _raises_log_error(lambda: parties.party("township-01"))
     _raises_log_error(lambda: parties.create_party("township-01", "青石镇", "organisation", ()))
     _raises_log_error(lambda: parties.authenticate("sl_0123456789abcdef_secret"))
-    _raises_log_error(lambda: parties.public_key("township-01", "k1"))
+    _raises_log_error(lambda: parties.signing_key("township-01", "k1"))
 
 
 def test_anchor_store(gone: Engine) -> None:
