@@ -16,17 +16,17 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from notary import jsonin, merkle
+from notary import merkle
 from notary.chainview import Anchor, ChainView, check_anchor
 from notary.digests import ContentDigest
-from notary.errors import MalformedProofError, NotaryError
+from notary.documents import parse_document
+from notary.errors import NotaryError
 from notary.keys import RegisteredKey, registered_key
 from notary.records import (
     Record,
     canonical_json,
-    first_problem,
     parse_record,
     verify_record_signature,
 )
@@ -41,6 +41,7 @@ __all__ = [
     "ProofBundle",
     "make_bundle",
     "parse_bundle",
+    "verified_signers",
     "verify_bundle",
 ]
 
@@ -110,24 +111,9 @@ def make_bundle(
 
 def parse_bundle(value: Mapping[str, Any] | bytes | str) -> ProofBundle:
     """Parse a bundle; raise :class:`MalformedProofError` saying what is wrong."""
-    if isinstance(value, bytes | str):
-        if len(value) > MAX_BUNDLE_BYTES:
-            raise MalformedProofError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
-        try:
-            value = jsonin.loads(value, what="bundle")
-        except (ValueError, RecursionError) as e:
-            raise MalformedProofError(f"bundle is not valid JSON: {e}") from e
-    if not isinstance(value, Mapping):
-        raise MalformedProofError("a bundle must be a JSON object")
-    if value.get("format") != BUNDLE_FORMAT:
-        raise MalformedProofError(f"not a {BUNDLE_FORMAT} bundle (format {value.get('format')!r})")
-    try:
-        return ProofBundle.model_validate(dict(value))
-    except ValidationError as e:
-        where, msg = first_problem(e, "bundle")
-        raise MalformedProofError(f"{where}: {msg}") from e
-    except RecursionError as e:
-        raise MalformedProofError("bundle is nested too deeply") from e
+    return parse_document(
+        value, ProofBundle, fmt=BUNDLE_FORMAT, max_bytes=MAX_BUNDLE_BYTES, what="bundle"
+    )
 
 
 def verify_bundle(
@@ -267,29 +253,42 @@ def _check_log(bundle: ProofBundle, trust: TrustRoot, pinned: TrustedLog | None)
     ]
 
 
+def verified_signers(report: VerificationReport) -> tuple[tuple[str, str], ...]:
+    """``(party, key_id)`` of each party signature the report counted: verified against a key
+    whose registration the bundle proved in the log (what a quorum rule counts)."""
+    prefix, signers = "signature:", []
+    for check in report.checks:
+        if check.name.startswith(prefix) and check.passed is True:
+            party, key_id = check.name[len(prefix) :].split("/", 1)  # identifiers hold no "/"
+            signers.append((party, key_id))
+    return tuple(signers)
+
+
 def _check_signatures(bundle: ProofBundle, record: Record, root: bytes) -> list[Check]:
     """Each party signature against a key registration proved in the same tree, before the
     record. Without such a proof a signature is reported as not checked, never as counted."""
-    keys: dict[tuple[str, str], tuple[int, bytes]] = {}
+    keys: dict[tuple[str, str], tuple[int, RegisteredKey]] = {}
     for proof in bundle.key_proofs or ():
         found = _proved_key(proof, bundle, root)
         if isinstance(found, Check):
             return [found]
-        keys[(found[1].party, found[1].key_id)] = (found[0], found[1].public_key)
+        keys[(found[1].party, found[1].key_id)] = found
     checks: list[Check] = []
     for sig in record.signatures:
         name = f"signature:{sig.party}/{sig.key_id}"
-        key = keys.get((sig.party, sig.key_id))
-        if key is None:
+        proved = keys.get((sig.party, sig.key_id))
+        if proved is None:
             detail = "not checked: the bundle proves no registration of this key in the log"
             checks.append(Check(name, None, detail))
             continue
-        index, public_key = key
+        index, key = proved
+        certified = " with its certificate" if key.certificates else ""
         checks.append(
             passes(
                 name,
-                f"signed by {sig.party} with key {sig.key_id}, registered at leaf {index}",
-                partial(verify_record_signature, record, sig, public_key),
+                f"signed by {sig.party} with {key.alg} key {sig.key_id}, registered{certified} "
+                f"at leaf {index}",
+                partial(verify_record_signature, record, sig, key.public_key, key.alg),
             )
         )
     return checks

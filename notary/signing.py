@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidSignature
@@ -32,7 +33,11 @@ __all__ = [
     "log_id_of",
     "verify_checkpoint",
     "verify_receipt",
+    "verify_statement",
 ]
+
+#: The types of what the log key signs besides statements: a statement may not take them.
+_RESERVED_TYPES = ("sunlight-receipt/1", "sunlight-checkpoint/1")
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Base64Sig = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]
@@ -162,6 +167,13 @@ class NotaryKey:
             signature=self._sign(payload),
         )
 
+    def sign_statement(self, statement: Mapping[str, Any]) -> str:
+        """Sign a typed statement of this log (e.g. ``sunlight-heads/1``): the base64 signature over
+        ``JCS(statement)``. Its ``type`` keeps it apart from receipts and checkpoints."""
+        if statement.get("type") in _RESERVED_TYPES or statement.get("log_id") != self.log_id:
+            raise KeyMaterialError("a statement needs its own type and this log's log_id")
+        return self._sign(canonical_json(dict(statement)))
+
     def __repr__(self) -> str:  # never print key material
         return f"NotaryKey(log_id={self.log_id[:16]}...)"
 
@@ -178,6 +190,16 @@ def _verify(kind: str, payload: bytes, signature: str, log_id: str, public_key: 
 def verify_receipt(receipt: Receipt, public_key: bytes) -> None:
     """Raise :class:`SignatureError` unless ``receipt`` was signed by ``public_key``."""
     _verify("receipt", receipt.payload(), receipt.signature, receipt.log_id, public_key)
+
+
+def verify_statement(statement: Mapping[str, Any], signature: str, public_key: bytes) -> None:
+    """Raise :class:`SignatureError` unless ``public_key`` signed ``statement`` (see
+    :meth:`NotaryKey.sign_statement`)."""
+    kind = str(statement.get("type", "statement"))
+    if kind in _RESERVED_TYPES:
+        raise SignatureError(f"a {kind} is not a statement")
+    payload = canonical_json(dict(statement))
+    _verify(kind, payload, signature, str(statement.get("log_id")), public_key)
 
 
 def verify_checkpoint(checkpoint: Checkpoint, public_key: bytes) -> None:
