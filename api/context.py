@@ -17,6 +17,7 @@ from api.service.notary import Notary
 from api.settings import Settings
 from api.storage.anchors import AnchorStore
 from api.storage.parties import PartyStore
+from api.storage.projects import ProjectStore
 from notary.blobs import BlobStore
 from notary.chainview import AnchorTx
 from notary.errors import NotaryError
@@ -64,6 +65,12 @@ class CachedRoots:
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
         return self.backend.anchor_tx(tx_hash)
 
+    def anchored_manifest(self, tx_hash: str, tree_size: int) -> str | None:
+        return self.backend.anchored_manifest(tx_hash, tree_size)
+
+    def latest_checkpoint(self) -> tuple[int, bytes | None]:
+        return self.backend.latest_checkpoint()
+
     def block_hash(self, number: int) -> str | None:
         return self.backend.block_hash(number)
 
@@ -81,6 +88,7 @@ class AppContext:
     metrics: Metrics
     auth_limiter: RateLimiter
     committer: Committer
+    projects: ProjectStore
     backend: AnchorBackend | None = None
     roots: CachedRoots | None = None
     anchorer: Anchorer | None = None

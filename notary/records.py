@@ -17,8 +17,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,6 +29,7 @@ from pydantic import (
 )
 
 from notary.errors import RecordError, SignatureError
+from notary.sigalgs import SIGNATURE_BYTES, Alg, verify_signature
 
 __all__ = [
     "MAX_DATA_BYTES",
@@ -42,6 +41,7 @@ __all__ = [
     "canonical_json",
     "first_problem",
     "parse_record",
+    "signature_payload",
     "signing_payload",
     "verify_record_signature",
 ]
@@ -155,24 +155,25 @@ class Content(BaseModel):
 
 
 class RecordSignature(BaseModel):
-    """A signing party's signature over :func:`signing_payload`."""
+    """A signing party's signature over :func:`signing_payload`: 64 bytes, base64, in every
+    algorithm (see :mod:`notary.sigalgs`)."""
 
     model_config = _FROZEN
 
     party: Identifier
-    alg: Literal["ed25519"]
+    alg: Alg
     key_id: Identifier
     sig: str = Field(max_length=128)
 
     @field_validator("sig")
     @classmethod
-    def _sig_is_base64_ed25519(cls, v: str) -> str:
+    def _sig_is_base64_64_bytes(cls, v: str) -> str:
         try:
             raw = base64.b64decode(v, validate=True)
         except (binascii.Error, ValueError) as e:
             raise ValueError("sig must be standard base64") from e
-        if len(raw) != 64:
-            raise ValueError(f"an ed25519 signature is 64 bytes, got {len(raw)}")
+        if len(raw) != SIGNATURE_BYTES:
+            raise ValueError(f"a signature is {SIGNATURE_BYTES} bytes, got {len(raw)}")
         return v
 
     def signature_bytes(self) -> bytes:
@@ -198,6 +199,9 @@ class Record(BaseModel):
     #: Optional, written only as ``false``: who may read the record on this server (the entry
     #: itself is in the log). Absent means public, so public entries predate this field unchanged.
     public: StrictBool = True
+    #: Optional: the organisation the submitter acted for, set by the server from the submitter's
+    #: registration. Absent on records of parties without one (and on every older entry).
+    org: Identifier | None = None
 
     @field_validator("public")
     @classmethod
@@ -226,8 +230,11 @@ class Record(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object, every field present (absent values are null) but
-        ``public``, present only as ``false``."""
-        return self.model_dump(mode="json", exclude={"public"} if self.public else None)
+        ``public``, present only as ``false``, and ``org``, present only when set."""
+        absent = {"public"} if self.public else set()
+        if self.org is None:
+            absent.add("org")
+        return self.model_dump(mode="json", exclude=absent or None)
 
     def canonical(self) -> bytes:
         """The log entry: RFC 8785 canonical JSON of :meth:`to_json`."""
@@ -274,25 +281,51 @@ def signing_payload(record: Record, party: str) -> bytes:
     covers the file, the record's kind-specific data, the project and stage it is filed under and the
     signer's own identity; it does not cover fields the server assigns (``prev``, ``received_at``).
     """
+    return signature_payload(
+        project=record.project,
+        stage=record.stage,
+        kind=record.kind,
+        content_sha256=record.content.sha256 if record.content else None,
+        data=record.data,
+        party=party,
+    )
+
+
+def signature_payload(
+    *,
+    project: str | None,
+    stage: str | None,
+    kind: str,
+    content_sha256: str | None,
+    data: Mapping[str, Any],
+    party: str,
+) -> bytes:
+    """:func:`signing_payload` of the record these fields will make, before it exists (a signer
+    signs offline, before the submitter sends the record)."""
     return canonical_json(
         {
             "type": "sunlight-signature/1",
-            "project": record.project,
-            "stage": record.stage,
-            "kind": record.kind,
-            "content_sha256": record.content.sha256 if record.content else None,
-            "data_sha256": hashlib.sha256(canonical_json(record.data)).hexdigest(),
+            "project": project,
+            "stage": stage,
+            "kind": kind,
+            "content_sha256": content_sha256,
+            "data_sha256": hashlib.sha256(canonical_json(dict(data))).hexdigest(),
             "party": party,
         }
     )
 
 
-def verify_record_signature(record: Record, signature: RecordSignature, public_key: bytes) -> None:
-    """Check one of the record's signatures with the signer's raw 32-byte Ed25519 public key."""
+def verify_record_signature(
+    record: Record, signature: RecordSignature, public_key: bytes, alg: Alg = "ed25519"
+) -> None:
+    """Check one of the record's signatures with the signer's registered key of algorithm ``alg``
+    (a signature claiming another algorithm than its key's is refused, never reinterpreted)."""
+    who = f"signature of {signature.party} (key {signature.key_id})"
+    if signature.alg != alg:
+        raise SignatureError(f"{who} says {signature.alg}, but the key is {alg}")
     try:
-        key = Ed25519PublicKey.from_public_bytes(public_key)
-        key.verify(signature.signature_bytes(), signing_payload(record, signature.party))
-    except (InvalidSignature, ValueError) as e:
-        raise SignatureError(
-            f"signature of {signature.party} (key {signature.key_id}) does not verify"
-        ) from e
+        verify_signature(
+            alg, public_key, signature.signature_bytes(), signing_payload(record, signature.party)
+        )
+    except SignatureError as e:
+        raise SignatureError(f"{who} does not verify") from e

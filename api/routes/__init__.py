@@ -8,12 +8,24 @@ from api.routes import (
     operations,
     pages,
     parties,
+    project_proof,
+    projects,
     records,
     verification,
 )
 
 router = APIRouter()
-for module in (records, anchoring, verification, parties, operations, pages, docs_page):
+for module in (
+    records,
+    anchoring,
+    verification,
+    parties,
+    project_proof,
+    projects,
+    operations,
+    pages,
+    docs_page,
+):
     router.include_router(module.router)
 
 __all__ = ["router"]

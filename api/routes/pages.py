@@ -1,4 +1,5 @@
-"""The public verification page (``GET /verify``) and its static assets (``GET /static/...``).
+"""The public pages — verification (``GET /verify``) and a project's timeline
+(``GET /projects/{code}``) — and their static assets (``GET /static/...``).
 
 The page is plain HTML, CSS and ES modules from ``api/static``: no CDN, no build step, no inline
 script or style, so it runs under the app's strict Content-Security-Policy. It hashes a visitor's
@@ -41,6 +42,17 @@ def verify_page() -> Response:
     """The public verification page. ``?id=<record id>`` is read by the page's script."""
     return FileResponse(
         STATIC_DIR / "verify.html",
+        media_type="text/html; charset=utf-8",
+        headers=_ASSET_HEADERS,
+    )
+
+
+@router.get("/projects/{code}", include_in_schema=False)
+def project_page(code: str) -> Response:
+    """A project's public timeline: its steps, records and their verification, checked in the
+    browser. The page's script reads ``code`` from the path and asks the project routes."""
+    return FileResponse(
+        STATIC_DIR / "timeline.html",
         media_type="text/html; charset=utf-8",
         headers=_ASSET_HEADERS,
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from notary.lifecycle import Role
+from notary.sigalgs import Alg
 from notary.signing import Checkpoint, Receipt
 
 if TYPE_CHECKING:
@@ -134,6 +136,15 @@ class PartyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     kind: Literal["organisation", "person"]
     roles: list[Literal["admin", "submitter", "auditor"]] = Field(min_length=1, max_length=3)
+    #: A person's organisation (POST /v1/organisations) and their lifecycle roles there.
+    organisation: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+    lifecycle_roles: list[Role] = Field(default_factory=list, max_length=len(Role))
+
+    @model_validator(mode="after")
+    def _lifecycle_roles_of_a_person(self) -> PartyIn:
+        if self.lifecycle_roles and (self.organisation is None or self.kind != "person"):
+            raise ValueError("lifecycle roles are a person's, in an organisation")
+        return self
 
 
 class PartyOut(BaseModel):
@@ -142,6 +153,8 @@ class PartyOut(BaseModel):
     kind: str
     roles: list[str]
     created_at: str
+    organisation: str | None = None
+    lifecycle_roles: list[str] = Field(default_factory=list)
 
 
 class TokenOut(BaseModel):
@@ -154,7 +167,17 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
-    public_key: str = Field(max_length=64, description="Raw Ed25519 public key, base64")
+    alg: Alg = Field(default="ed25519", description="ed25519, p256 or sm2")
+    public_key: str = Field(
+        max_length=128,
+        description="Base64: Ed25519 raw 32 bytes; P-256 or SM2 the point 04 || x || y (65 bytes)",
+    )
+    certificate: str | None = Field(
+        default=None,
+        max_length=64 * 1024,
+        description="PEM: the party's X.509 certificate for this key, then its intermediates; "
+        "must chain to the server's CA (SUNLIGHT_PARTY_CA_FILE) and is kept in the log",
+    )
 
 
 class KeyOut(BaseModel):
@@ -163,6 +186,9 @@ class KeyOut(BaseModel):
     #: The key_registration (or key_revocation) record in the log, and its signed receipt.
     record_id: str
     receipt: Receipt
+    #: The certificate checked and kept with a registration: its subject and SHA-256 (of DER).
+    certificate_subject: str | None = None
+    certificate_sha256: str | None = None
 
 
 class Health(BaseModel):

@@ -82,7 +82,9 @@ def _dms(value: float) -> tuple[float, float, float]:
     return (float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 2))
 
 
-def _photo(path: Path, lat: float, lon: float, taken: str, colour: tuple[int, int, int]) -> None:
+def site_photo(
+    path: Path, lat: float, lon: float, taken: str, colour: tuple[int, int, int]
+) -> None:
     """A JPEG site photo with GPS position and time in its EXIF, as a phone would write it."""
     image = Image.new("RGB", (320, 240), colour)
     exif = Image.Exif()
@@ -93,7 +95,7 @@ def _photo(path: Path, lat: float, lon: float, taken: str, colour: tuple[int, in
     image.save(path, "JPEG", exif=exif, quality=85)
 
 
-def _gps_of(path: Path) -> dict[str, float]:
+def gps_of(path: Path) -> dict[str, float]:
     """Read the position back from the EXIF (what a field client does before submitting)."""
     with Image.open(path) as image:
         gps = image.getexif().get_ifd(0x8825)
@@ -124,7 +126,7 @@ def _samples(folder: Path) -> list[Sample]:
         [(30.27412, 120.15531, (96, 140, 64)), (30.27455, 120.15602, (120, 120, 110))]
     ):
         photo = folder / f"site-photo-{i + 1}.jpg"
-        _photo(photo, lat, lon, f"2026-11-2{i + 1}T09:3{i}:00", colour)
+        site_photo(photo, lat, lon, f"2026-11-2{i + 1}T09:3{i}:00", colour)
         photos.append(photo)
     acceptance = folder / "acceptance-certificate.json"
     acceptance.write_text(
@@ -156,7 +158,7 @@ def _samples(folder: Path) -> list[Sample]:
                 "site_photo",
                 "supervisor-zhang",
                 {
-                    "gps": {**_gps_of(p), "accuracy_m": 8},
+                    "gps": {**gps_of(p), "accuracy_m": 8},
                     "taken_at": f"2026-11-2{i + 1}T09:3{i}:00+08:00",
                 },
             )
@@ -173,7 +175,9 @@ def _samples(folder: Path) -> list[Sample]:
     ]
 
 
-def _sign(record_fields: dict[str, Any], party: str, key: Ed25519PrivateKey) -> dict[str, str]:
+def sign_fields(
+    record_fields: dict[str, Any], party: str, key: Ed25519PrivateKey
+) -> dict[str, str]:
     draft = Record.model_validate({**record_fields, "received_at": "2026-01-01T00:00:00Z"})
     sig = base64.b64encode(key.sign(signing_payload(draft, party))).decode()
     return {"party": party, "alg": "ed25519", "key_id": f"{party}-1", "sig": sig}
@@ -187,13 +191,20 @@ def run_demo(settings: Settings, console: Console, *, keep_serving: bool = False
     admin = secrets.token_urlsafe(32)
     console.rule("Sunlight demo — 阳光工程存证")
     console.print(f"working in {root}")
-    server, base = start_server(data_dir, admin, root / "server.log")
+    from api.run.demo_project import CODE as PROJECT_CODE  # noqa: PLC0415 - it imports this module
+    from api.run.demo_project import DEMO_RULES  # noqa: PLC0415
+
+    rules = root / "lifecycle-rules.json"
+    rules.write_text(json.dumps(DEMO_RULES))
+    env = {"SUNLIGHT_LIFECYCLE_RULES": str(rules)}
+    server, base = start_server(data_dir, admin, root / "server.log", extra_env=env)
     ok = True
     try:
         ok = _run(console, base, admin, root, out_dir)
         if keep_serving and ok:
             console.print(
-                f"\nThe verification page is at [bold]{base}/verify[/] — press Ctrl-C to stop."
+                f"\nThe verification page is at [bold]{base}/verify[/], the village project's "
+                f"timeline at [bold]{base}/projects/{PROJECT_CODE}[/] — press Ctrl-C to stop."
             )
             server.wait()
     except KeyboardInterrupt:
@@ -204,7 +215,7 @@ def run_demo(settings: Settings, console: Console, *, keep_serving: bool = False
         raise SystemExit(1)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
     """Run this installation's ``sunlight`` command (a fixed executable, our own arguments)."""
     sunlight = str(Path(sys.executable).parent / "sunlight")
     return subprocess.run([sunlight, *args], capture_output=True, text=True, check=False)  # noqa: S603
@@ -216,7 +227,7 @@ def _run(console: Console, base: str, admin: str, root: Path, out_dir: Path) -> 
     )
     tokens, keys = _register_parties(console, admin_api)
     accepted = _notarize(console, base, root, tokens, keys)
-    anchored = _anchor_all(admin_api, accepted[-1][1]["leaf_index"] + 1)
+    anchored = anchor_all(admin_api, accepted[-1][1]["leaf_index"] + 1)
     console.print(
         f"anchored checkpoint of {anchored['tree_size']} records on chain "
         f"{anchored['chain_id']}: tx {anchored['tx_hash'][:18]}…, block "
@@ -229,17 +240,21 @@ def _run(console: Console, base: str, admin: str, root: Path, out_dir: Path) -> 
         f"verification page: {base}/verify?id={accepted[0][1]['id']}  (proof bundles in {out_dir})",
         highlight=False,
     )
+    from api.run.demo_project import walk_project  # noqa: PLC0415 - it imports this module
+
+    all_ok &= walk_project(console, base, admin, out_dir).complete
     if all_ok:
         console.print(
             "[bold green]demo complete: every proof verified against the pinned log key "
-            "(offline) and anchored on the chain (API, trust file); the forgery refused[/]"
+            "(offline) and anchored on the chain (API, trust file); the forgery refused; the "
+            "village project archived, its three wrong actions refused, its record complete[/]"
         )
     else:
         console.print("[bold red]demo FAILED: see above[/]")
     return all_ok
 
 
-def _anchor_all(admin_api: httpx.Client, size: int, timeout_s: float = 120.0) -> dict[str, Any]:
+def anchor_all(admin_api: httpx.Client, size: int, timeout_s: float = 120.0) -> dict[str, Any]:
     """Anchor the log up to ``size`` records. The server's own anchorer may be in a round already
     (then ``POST /v1/anchor`` finds nothing to do): wait for its anchor to be confirmed."""
     deadline = time.monotonic() + timeout_s
@@ -313,7 +328,7 @@ def _notarize(
             "submitter": sample.submitter,
             "content": {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content)},
         }
-        signatures = [_sign(signed_view, p, keys[p]) for p in sample.signers]
+        signatures = [sign_fields(signed_view, p, keys[p]) for p in sample.signers]
         r = httpx.post(
             f"{base}/v1/records",
             timeout=120,
@@ -335,7 +350,7 @@ def _notarize(
     return accepted
 
 
-def _trust_file(base: str, out_dir: Path) -> tuple[Path, str]:
+def trust_file(base: str, out_dir: Path) -> tuple[Path, str]:
     """This server's trust root, saved as a ``sunlight-trust/1`` file whose chain is read through
     the embedded chain's JSON-RPC; and the log key (base64) to pin."""
     trust = httpx.get(f"{base}/v1/trust", timeout=60).json()
@@ -347,14 +362,14 @@ def _trust_file(base: str, out_dir: Path) -> tuple[Path, str]:
     return path, str(log["public_key"])
 
 
-def _level(result: subprocess.CompletedProcess[str]) -> str:
+def level_of(result: subprocess.CompletedProcess[str]) -> str:
     return str(json.loads(result.stdout)["level"]) if result.stdout else "error"
 
 
 def _verify_three_ways(
     console: Console, base: str, out_dir: Path, accepted: list[tuple[Sample, dict[str, Any]]]
 ) -> bool:
-    trust, log_key = _trust_file(base, out_dir)
+    trust, log_key = trust_file(base, out_dir)
     console.print(f"trust root of this log saved to {trust} (log key {log_key})", highlight=False)
     all_ok = True
     for sample, body in accepted:
@@ -363,12 +378,12 @@ def _verify_three_ways(
         bundle_path.write_text(json.dumps(bundle, indent=2))
         via_api = httpx.post(f"{base}/v1/verify", json=bundle, timeout=60).json()
         file = ("--file", str(sample.path))
-        offline = _cli("verify", str(bundle_path), *file, "--log-key", log_key, "--json")
-        on_chain = _cli("verify", str(bundle_path), *file, "--trust", str(trust), "--json")
+        offline = cli("verify", str(bundle_path), *file, "--log-key", log_key, "--json")
+        on_chain = cli("verify", str(bundle_path), *file, "--trust", str(trust), "--json")
         levels = {
             "API": via_api["level"],
-            "offline, pinned key": _level(offline),
-            "chain, trust file": _level(on_chain),
+            "offline, pinned key": level_of(offline),
+            "chain, trust file": level_of(on_chain),
         }
         want = {"API": "anchored", "offline, pinned key": "verified_by_log"}
         ok = levels == {**want, "chain, trust file": "anchored"}
@@ -411,8 +426,8 @@ def _forgery_refused(console: Console, base: str, out_dir: Path, trust: Path) ->
     path.write_text(json.dumps(forged, indent=2))
     levels = {
         "API": httpx.post(f"{base}/v1/verify", json=forged, timeout=60).json()["level"],
-        "trust file": _level(_cli("verify", str(path), "--trust", str(trust), "--json")),
-        "no trust root": _level(_cli("verify", str(path), "--json")),
+        "trust file": level_of(cli("verify", str(path), "--trust", str(trust), "--json")),
+        "no trust root": level_of(cli("verify", str(path), "--json")),
     }
     refused = levels == {
         "API": "not_verified",
@@ -441,7 +456,7 @@ def _certificate_and_tampering(
     tampered.write_bytes(contract.path.read_bytes().replace(b"486,000.00", b"586,000.00"))
     trust = str(out_dir / "trust.json")
     bundle = str(out_dir / "contract.pdf.proof.json")
-    check = _cli("verify", bundle, "--file", str(tampered), "--trust", trust, "--json")
+    check = cli("verify", bundle, "--file", str(tampered), "--trust", trust, "--json")
     failed = [c["check"] for c in json.loads(check.stdout)["checks"] if c["passed"] is False]
     caught = check.returncode == 1 and failed == ["file"]
     console.print(

@@ -3,7 +3,8 @@
 Nothing stored is trusted: each entry is re-parsed and re-hashed, indices must run 0..n-1 without a
 gap, each project's ``prev`` chain must link, every column derived from an entry must say what the
 entry says, and every project head, stored subtree hash, the log state and every signed checkpoint
-must equal what the entries give. Each finding names the row (and column) it concerns.
+must equal what the entries give; with the lifecycle's rules, so must every project's stored state
+(:mod:`api.service.audit_projects`). Each finding names the row (and column) it concerns.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from api.service.audit_projects import audit_projects
+from api.service.lifecycle import REGISTRATION
 from api.storage.log import DERIVED_COLUMNS, LogStore, derived_columns
 from notary import merkle
 from notary.errors import NotaryError
 from notary.keys import revoked_key
+from notary.lifecycle import LifecycleRules
 from notary.records import Record, canonical_json, parse_record
 from notary.signing import verify_checkpoint
 
@@ -33,6 +37,7 @@ class AuditReport:
     entries: int = 0
     nodes: int = 0
     checkpoints: int = 0
+    projects: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -45,10 +50,16 @@ def audit_log(
     *,
     public_key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    rules: LifecycleRules | None = None,
 ) -> AuditReport:
+    """Audit ``log``; with ``rules``, the stored state of the projects under the lifecycle too."""
     report = AuditReport()
-    tree, heads = _audit_entries(log, report, progress)
+    tree, heads, registered = _audit_entries(log, report, progress)
     _audit_project_heads(log, heads, report)
+    if rules is not None:
+        report.projects = audit_projects(
+            log, registered, heads, rules, lambda w, p: report.findings.append(Finding(w, p))
+        )
     _audit_state_and_nodes(log, tree, report)
     _audit_checkpoints(log, tree, report, public_key)
     return report
@@ -60,12 +71,13 @@ _Head = tuple[int, bytes, int]
 
 def _audit_entries(
     log: LogStore, report: AuditReport, progress: Callable[[int], None] | None
-) -> tuple[merkle.MerkleTree, dict[str, _Head]]:
-    """Re-hash and re-parse every entry and check its row's derived columns; return the tree and
-    the project heads the entries give."""
+) -> tuple[merkle.MerkleTree, dict[str, _Head], dict[str, int]]:
+    """Re-hash and re-parse every entry and check its row's derived columns; return the tree,
+    the project heads the entries give, and the projects whose first record is a registration."""
     found = report.findings.append
     tree = merkle.MerkleTree()
     heads: dict[str, _Head] = {}
+    registered: dict[str, int] = {}
     keys = _KeyHistory()
     expected = 0
     for stored, columns in log.iter_with_columns():
@@ -106,6 +118,8 @@ def _audit_entries(
                         )
                     )
                 heads[record.project] = (stored.index, leaf, head[2] + 1 if head else 1)
+                if head is None and record.kind == REGISTRATION:
+                    registered[record.project] = stored.index
         except NotaryError as e:
             found(Finding(where, f"entry is not a valid record: {e}"))
         while tree.size < stored.index:  # keep positions aligned across a gap
@@ -114,7 +128,7 @@ def _audit_entries(
             tree.append_leaf_hash(leaf)
         if progress and report.entries % 10000 == 0:
             progress(report.entries)
-    return tree, heads
+    return tree, heads, registered
 
 
 class _KeyHistory:

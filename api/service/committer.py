@@ -12,6 +12,7 @@ request gets its own receipt — only once its record and file are durable — o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -19,6 +20,7 @@ from anyio import to_thread
 from api.service.notary import Accepted, Notary
 from notary.blobs import BlobStore
 from notary.errors import NotaryError
+from notary.lifecycle import Actor
 from notary.records import Record
 
 #: The most records one group commit takes in (bounds a transaction's size and latency).
@@ -29,6 +31,7 @@ GROUP_COMMIT_MAX = 1000
 class _Waiting:
     record: Record
     blob: bool
+    people: Mapping[str, Actor]
     done: asyncio.Future[Accepted]
 
 
@@ -39,10 +42,13 @@ class Committer:
         self._waiting: list[_Waiting] = []
         self._running: asyncio.Task[None] | None = None
 
-    async def submit(self, record: Record, *, blob: bool) -> Accepted:
-        """Append ``record``; return once it (and its blob, when ``blob``) is durable."""
+    async def submit(
+        self, record: Record, *, blob: bool, people: Mapping[str, Actor] | None = None
+    ) -> Accepted:
+        """Append ``record``; return once it (and its blob, when ``blob``) is durable.
+        ``people``: the lifecycle actors among its submitter and signers."""
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(record, blob, loop.create_future())
+        waiting = _Waiting(record, blob, people or {}, loop.create_future())
         self._waiting.append(waiting)
         if self._running is None:
             self._running = loop.create_task(self._run())
@@ -71,4 +77,5 @@ class Committer:
     def _commit(self, group: list[_Waiting]) -> list[Accepted | NotaryError]:
         if any(w.blob for w in group):
             self._blobs.sync()
-        return self._notary.submit([w.record for w in group], isolate_failures=True)
+        people = {k: a for w in group for k, a in w.people.items()}
+        return self._notary.submit([w.record for w in group], isolate_failures=True, people=people)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
 
 from api.clock import utc_now
+from api.service.lifecycle import LifecycleGate, rules_from_settings
 from api.settings import Settings
 from api.storage.keystore import load_notary_key
 from api.storage.log import AppendedEntry, LogStore, StoredEntry
+from api.storage.projects import ProjectRow
 from notary.bundle import KeyProof, ProofBundle, make_bundle
 from notary.chainview import Anchor
 from notary.errors import NotaryError, NotFoundError
+from notary.lifecycle import Actor, LifecycleRules
 from notary.records import Record
 from notary.signing import Checkpoint, NotaryKey, Receipt
 
@@ -49,47 +52,73 @@ class Notary:
         key: NotaryKey,
         clock: Callable[[], str] = utc_now,
         new_id: Callable[[], str] = new_record_id,
+        rules: LifecycleRules | None = None,
     ) -> None:
         self.settings = settings
         self.log = log
         self.key = key
         self.clock = clock
         self._new_id = new_id
+        #: The lifecycle's rules, enforced on every project record; None: not enforced.
+        self.rules = rules
+        self._project_rows: dict[str, ProjectRow] = {}  # the gates' parsed states
 
     @classmethod
     def open(cls, settings: Settings) -> Notary:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         log = LogStore.open(settings.sqlalchemy_url, sqlite_synchronous=settings.sqlite_synchronous)
-        return cls(settings=settings, log=log, key=load_notary_key(settings))
+        return cls(
+            settings=settings,
+            log=log,
+            key=load_notary_key(settings),
+            rules=rules_from_settings(settings),
+        )
 
     def close(self) -> None:
         self.log.close()
 
     @overload
     def submit(
-        self, records: Sequence[Record], *, isolate_failures: Literal[False] = False
+        self,
+        records: Sequence[Record],
+        *,
+        isolate_failures: Literal[False] = False,
+        people: Mapping[str, Actor] | None = None,
     ) -> list[Accepted]: ...
 
     @overload
     def submit(
-        self, records: Sequence[Record], *, isolate_failures: Literal[True]
+        self,
+        records: Sequence[Record],
+        *,
+        isolate_failures: Literal[True],
+        people: Mapping[str, Actor] | None = None,
     ) -> list[Accepted | NotaryError]: ...
 
     def submit(
-        self, records: Sequence[Record], *, isolate_failures: bool = False
+        self,
+        records: Sequence[Record],
+        *,
+        isolate_failures: bool = False,
+        people: Mapping[str, Actor] | None = None,
     ) -> list[Accepted] | list[Accepted | NotaryError]:
         """Append validated records in one transaction and sign their receipts.
 
-        When a record fails (a stale ``prev``) nothing is appended and its error is raised; with
-        ``isolate_failures`` it fails alone, its error in its place (:meth:`LogStore.append`).
-        Concurrent requests share one call through :class:`~api.service.committer.Committer`.
+        When a record fails (a stale ``prev``, or the lifecycle refuses it) nothing is appended
+        and its error is raised; with ``isolate_failures`` it fails alone, its error in its place
+        (:meth:`LogStore.append`). ``people`` are the lifecycle actors among the records'
+        submitters and signers (:func:`~api.service.lifecycle.people_of`). Concurrent requests
+        share one call through :class:`~api.service.committer.Committer`.
         """
         items = [(self._new_id(), r) for r in records]
+        gate = None
+        if self.rules is not None:
+            gate = LifecycleGate(self.rules, people or {}, self._project_rows)
         if not isolate_failures:
-            return [self._receipted(a) for a in self.log.append(items)]
+            return [self._receipted(a) for a in self.log.append(items, gate=gate)]
         return [
             a if isinstance(a, NotaryError) else self._receipted(a)
-            for a in self.log.append(items, isolate_failures=True)
+            for a in self.log.append(items, isolate_failures=True, gate=gate)
         ]
 
     def _receipted(self, appended: AppendedEntry) -> Accepted:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from anyio import to_thread
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from api.service.lifecycle import attribute
 from api.storage.log import StoredEntry
 from api.storage.parties import PartyStore
 from notary.blobs import BlobStore
@@ -89,8 +90,10 @@ async def submit_upload(
         content = await _store(ctx.blobs, meta, upload)
         # The record is valid and so is its content: a copy with both needs no second validation.
         record = record.model_copy(update={"content": content})
-    check_signatures(ctx.parties, record)
-    return await ctx.committer.submit(record, blob=upload is not None)
+    if record.signatures:  # SM2 is pure Python: keep it off the event loop
+        await to_thread.run_sync(check_signatures, ctx.parties, record)
+    record, people = attribute(ctx.parties, record)
+    return await ctx.committer.submit(record, blob=upload is not None, people=people)
 
 
 def draft_record(meta: RecordMeta, *, submitter: str, received_at: str) -> Record:
@@ -175,12 +178,12 @@ def _bare(media_type: str) -> str:
 def check_signatures(parties: PartyStore, record: Record) -> None:
     """Every signature must verify under a key its party has registered and not revoked."""
     for sig in record.signatures:
-        key = parties.public_key(sig.party, sig.key_id)
+        key = parties.signing_key(sig.party, sig.key_id)
         if key is None:
             raise RecordError(
                 f"party {sig.party} has no active key {sig.key_id}", field="signatures"
             )
-        verify_record_signature(record, sig, key)
+        verify_record_signature(record, sig, key.public_key, key.alg)
 
 
 def file_record(

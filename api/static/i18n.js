@@ -126,6 +126,7 @@ export const STRINGS = {
     "check.found": "找到了这个指纹的登记记录",
     "check.sha256": "记录中的指纹与您输入的一致",
     "browser.unsupported": "您的浏览器无法做这项检查。",
+    "browser.sm2_unchecked": "SM2 签名无法在浏览器中核验（WebCrypto 不支持 SM2）；请用 sunlight verify 或服务器核验。",
     "browser.no_bundle": "还没有证明（等待上链），无法检查。",
     "browser.leaf_ok": "用记录内容重新计算的指纹与证明中的一致。",
     "browser.leaf_bad": "用记录内容算出的指纹是 {got}，证明中写的是 {want}。",
@@ -306,6 +307,7 @@ export const STRINGS = {
     "check.found": "A registration with this fingerprint was found",
     "check.sha256": "The record’s fingerprint is the one you entered",
     "browser.unsupported": "Your browser cannot make this check.",
+    "browser.sm2_unchecked": "SM2 signatures are not checked in this browser (WebCrypto has no SM2): check with sunlight verify or the server.",
     "browser.no_bundle": "No proof yet (waiting for the blockchain), so this cannot be checked.",
     "browser.leaf_ok": "The fingerprint recomputed from the record equals the one in the proof.",
     "browser.leaf_bad": "The record hashes to {got}; the proof says {want}.",
@@ -384,9 +386,12 @@ export function saveLanguage(lang) {
   }
 }
 
-/** The text for `key` in `lang`, with {name} placeholders filled from `params`. */
-export function translate(lang, key, params = {}) {
+/** The text for `key` in `lang`, with {name} placeholders filled from `params`; a page's own
+ * words (`own`, tables by language like STRINGS) are looked up first. */
+export function translate(lang, key, params = {}, own = {}) {
   const table = STRINGS[lang] || STRINGS.en;
-  const text = table[key] ?? STRINGS.en[key] ?? key;
+  const mine = own[lang] || {};
+  const english = own.en || {};
+  const text = mine[key] ?? table[key] ?? english[key] ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }

@@ -96,3 +96,64 @@ export function verifyInclusion(leafHashHex, index, treeSize, proofHex, rootHex)
   }
   return { ok: true };
 }
+
+/** The largest power of two smaller than `n` (a BigInt). Requires n >= 2. */
+function split(n) {
+  let k = 1n;
+  while (k << 1n < n) k <<= 1n;
+  return k;
+}
+
+/** The first position in sorted `indices[lo:hi]` holding a value >= `k` (Python's bisect_left). */
+function bisectLeft(indices, k, lo, hi) {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (indices[mid] < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * notary.multiproof.verify_multi_inclusion: check that each of `leaves` ({index, leafHash} with
+ * hex leaf hashes, in strictly increasing index order) is that leaf of the tree of `treeSize`
+ * leaves whose root is `rootHex`, by the multi-leaf proof `proofHex` (the hashes of the maximal
+ * ranges of the RFC 6962 split holding none of the indices, left to right). Never throws.
+ */
+export function verifyMultiInclusion(leaves, treeSize, proofHex, rootHex) {
+  const fail = (reason) => ({ ok: false, reason });
+  const root = fromHex(rootHex, 32);
+  if (root === null) return fail("the root hash is not 32 bytes of lowercase hex");
+  const size = toBigIntSize(treeSize);
+  if (size === null || size < 1n || size > MAX_TREE_SIZE || !Array.isArray(leaves) || !leaves.length) {
+    return fail("a multi-leaf proof needs a tree and at least one leaf");
+  }
+  const indices = leaves.map((l) => toBigIntSize(l && l.index));
+  if (indices.some((i, n) => i === null || i >= size || (n > 0 && i <= indices[n - 1]))) {
+    return fail(`leaf indices must increase strictly and stay below ${size}`);
+  }
+  const hashes = leaves.map((l) => fromHex(l.leafHash, 32));
+  if (hashes.includes(null)) return fail("a leaf hash is not 32 bytes of lowercase hex");
+  if (!Array.isArray(proofHex) || proofHex.length > leaves.length * MAX_PROOF_LENGTH) {
+    return fail("a multi-leaf proof is a list of at most 64 hashes per leaf");
+  }
+  const given = proofHex.map((p) => fromHex(p, 32));
+  if (given.includes(null)) return fail("a proof hash is not 32 bytes of lowercase hex");
+  let next = 0;
+  const mth = (lo, hi, begin, end) => {
+    if (lo === hi) return next < given.length ? given[next++] : null;
+    if (end - begin === 1n) return hashes[lo];
+    const k = begin + split(end - begin);
+    const cut = bisectLeft(indices, k, lo, hi);
+    const left = mth(lo, cut, begin, k);
+    const right = left === null ? null : mth(cut, hi, k, end);
+    return right === null ? null : nodeHash(left, right);
+  };
+  const computed = mth(0, indices.length, 0n, size);
+  if (computed === null) return fail("the multi-leaf proof is too short");
+  if (next !== given.length) return fail("the multi-leaf proof is too long");
+  if (!equalBytes(computed, root)) {
+    return fail(`the proof leads to root ${toHex(computed)}, not to ${rootHex}`);
+  }
+  return { ok: true };
+}

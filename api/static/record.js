@@ -9,6 +9,7 @@
 import { canonicalBytes } from "./jcs.js";
 import { MAX_TREE_SIZE, MAX_PROOF_LENGTH } from "./merkle.js";
 import { sha256, toHex } from "./sha256.js";
+import { ALGS, publicKeyOk } from "./sigalgs.js";
 
 export const BUNDLE_FORMAT = "sunlight-proof/1";
 export const MAX_DATA_BYTES = 64 * 1024;
@@ -17,6 +18,7 @@ export const MAX_SIGNATURES = 32;
 export const MAX_SAFE = 2 ** 53 - 1;
 export const STAGES = ["application", "review", "notice", "implementation", "settlement"];
 export const KEY_REGISTRATION = "key_registration";
+export const MAX_CERTIFICATES = 4;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
@@ -292,30 +294,33 @@ function checkContent(c) {
 function checkSignature(where, s) {
   fieldsOf(where, s, ["party", "alg", "key_id", "sig"]);
   string(`${where}.party`, s.party, IDENTIFIER);
-  if (s.alg !== "ed25519") throw new Problem(`${where}.alg`, "must be 'ed25519'");
+  if (!ALGS.includes(s.alg)) throw new Problem(`${where}.alg`, `must be one of ${ALGS.join(", ")}`);
   string(`${where}.key_id`, s.key_id, IDENTIFIER);
   string(`${where}.sig`, s.sig);
   if (s.sig.length > 128) throw new Problem(`${where}.sig`, "at most 128 characters");
   const raw = base64Bytes(s.sig);
   if (raw === null) throw new Problem(`${where}.sig`, "sig must be standard base64");
-  if (raw.length !== 64) throw new Problem(`${where}.sig`, `an ed25519 signature is 64 bytes, got ${raw.length}`);
+  if (raw.length !== 64) throw new Problem(`${where}.sig`, `a signature is 64 bytes, got ${raw.length}`);
 }
 
 const RECORD_FIELDS = [
   "v", "project", "stage", "kind", "content", "data", "submitter", "signatures", "prev",
-  "client_time", "received_at", "public",
+  "client_time", "received_at", "public", "org",
 ];
 
-/** The first problem that makes `record` not a valid version-1 record, or null. */
-export function recordProblem(record) {
+/** The message of the Problem `check(value)` throws, or null when it throws none. */
+function problemOf(check, value) {
   try {
-    checkRecord(record);
+    check(value);
   } catch (e) {
     if (e instanceof Problem) return e.message;
     throw e;
   }
   return null;
 }
+
+/** The first problem that makes `record` not a valid version-1 record, or null. */
+export const recordProblem = (record) => problemOf(checkRecord, record);
 
 function checkRecord(r) {
   fieldsOf("record", r, RECORD_FIELDS);
@@ -352,6 +357,7 @@ function checkRecord(r) {
   if (r.public !== undefined && r.public !== false) {
     throw new Problem("public", "omit public for a public record: only false is written");
   }
+  optional("org", r.org, IDENTIFIER);
 }
 
 /** notary.records.signing_payload: what party `party` signs of a (valid) record. */
@@ -368,15 +374,20 @@ export function signingPayload(record, party) {
   });
 }
 
-/** notary.keys.registered_key: {party, key_id, public_key} a (valid) key registration record
- * registers, or null. */
+/** notary.keys.registered_key: {party, key_id, alg, public_key, certified} a (valid) key
+ * registration record registers, or null. Its certificates are evidence the page does not read. */
 export function registeredKey(record) {
   const data = isObject(record.data) ? record.data : {};
-  if ((record.kind ?? "document") !== KEY_REGISTRATION || data.alg !== "ed25519") return null;
+  if ((record.kind ?? "document") !== KEY_REGISTRATION || !ALGS.includes(data.alg)) return null;
   if (typeof data.party !== "string" || typeof data.key_id !== "string") return null;
+  const certificates = data.certificates ?? [];
+  if (!Array.isArray(certificates) || certificates.length > MAX_CERTIFICATES) return null;
+  if (certificates.some((c) => base64Bytes(c) === null)) return null;
   const key = base64Bytes(data.public_key);
-  if (key === null || key.length !== 32) return null;
-  return { party: data.party, key_id: data.key_id, public_key: key };
+  if (key === null || !publicKeyOk(data.alg, key)) return null;
+  return {
+    party: data.party, key_id: data.key_id, alg: data.alg, public_key: key, certified: certificates.length > 0,
+  };
 }
 
 // --- bundles ----------------------------------------------------------------------------------
@@ -394,12 +405,9 @@ function proofList(where, v) {
 const MAX_INDEX = Number(MAX_TREE_SIZE - 1n);
 const MAX_SIZE = Number(MAX_TREE_SIZE);
 
-function checkBundle(b) {
-  if (!isObject(b)) throw new Problem("bundle", "a bundle must be a JSON object");
-  if (b.format !== BUNDLE_FORMAT) throw new Problem("format", `not a ${BUNDLE_FORMAT} bundle`);
-  if (!isObject(b.record)) throw new Problem("record", "must be an object");
-  intIn("leaf_index", b.leaf_index, MAX_INDEX);
-  string("leaf_hash", b.leaf_hash, HEX64);
+/** The `checkpoint` and `anchor` of a proof bundle or a project proof. */
+function checkCheckpointAndAnchor(b) {
+  if (!isObject(b)) throw new Problem("proof", "must be a JSON object");
   const cp = b.checkpoint;
   fieldsOf("checkpoint", cp, ["log_id", "tree_size", "root_hash", "timestamp", "signature"]);
   string("checkpoint.log_id", cp.log_id, HEX64);
@@ -407,7 +415,6 @@ function checkBundle(b) {
   string("checkpoint.root_hash", cp.root_hash, HEX64);
   string("checkpoint.timestamp", cp.timestamp, UTC_TIME);
   string("checkpoint.signature", cp.signature, BASE64_SIG);
-  proofList("inclusion_proof", b.inclusion_proof);
   if (b.anchor !== null && b.anchor !== undefined) {
     const a = b.anchor;
     fieldsOf("anchor", a, ["chain_id", "contract", "tx_hash", "block_number", "block_hash"]);
@@ -417,6 +424,16 @@ function checkBundle(b) {
     intIn("anchor.block_number", a.block_number, Number.MAX_VALUE);
     string("anchor.block_hash", a.block_hash, TX_HASH);
   }
+}
+
+function checkBundle(b) {
+  if (!isObject(b)) throw new Problem("bundle", "a bundle must be a JSON object");
+  if (b.format !== BUNDLE_FORMAT) throw new Problem("format", `not a ${BUNDLE_FORMAT} bundle`);
+  if (!isObject(b.record)) throw new Problem("record", "must be an object");
+  intIn("leaf_index", b.leaf_index, MAX_INDEX);
+  string("leaf_hash", b.leaf_hash, HEX64);
+  checkCheckpointAndAnchor(b);
+  proofList("inclusion_proof", b.inclusion_proof);
   if (b.log_public_key !== null && b.log_public_key !== undefined) {
     string("log_public_key", b.log_public_key);
     if (b.log_public_key.length > 64) throw new Problem("log_public_key", "at most 64 characters");
@@ -435,12 +452,7 @@ function checkBundle(b) {
 }
 
 /** The first problem that makes `bundle` not a sunlight-proof/1 bundle the server reads, or null. */
-export function bundleProblem(bundle) {
-  try {
-    checkBundle(bundle);
-  } catch (e) {
-    if (e instanceof Problem) return e.message;
-    throw e;
-  }
-  return null;
-}
+export const bundleProblem = (bundle) => problemOf(checkBundle, bundle);
+
+/** The first problem in the checkpoint or anchor of `doc` (a bundle or a project proof), or null. */
+export const checkpointProblem = (doc) => problemOf(checkCheckpointAndAnchor, doc);

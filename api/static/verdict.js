@@ -14,7 +14,8 @@
 //   checkpoint_signature    the checkpoint is signed by the pinned key (Ed25519, WebCrypto)
 //   key_proof@<i>           a signing key's registration, proved in the same tree before the record
 //   signature:<party>/<key> a party's signature, checked against a key proved that way; without
-//                           such a proof it is "not checked", never counted
+//                           such a proof it is "not checked", never counted (Ed25519 and P-256
+//                           through WebCrypto; SM2 is "not checked in this browser", sigalgs.js)
 //   anchor                  where the root is anchored names the trusted chain and contract; whether
 //                           the chain says so is for the server (the page does not read the chain)
 //
@@ -30,6 +31,7 @@ import {
   base64Bytes, bundleProblem, isObject, recordProblem, registeredKey, signingPayload,
 } from "./record.js";
 import { sha256, toHex } from "./sha256.js";
+import { p256Verify } from "./sigalgs.js";
 
 export const TRUST_FORMAT = "sunlight-trust/1";
 export const Level = Object.freeze({
@@ -136,19 +138,25 @@ async function ed25519Verify(publicKey, signature, message) {
   }
 }
 
+/** notary.signing.verify_statement: `signature` (base64) by `publicKey` over JCS(`statement`), a
+ * typed statement of the log `statement.log_id`: {passed, key} — never throws. */
+export async function statementSignature(statement, signature, publicKey) {
+  if (toHex(sha256(publicKey)) !== statement.log_id) return { passed: false, key: "browser.sig_logid" };
+  const ok = await ed25519Verify(publicKey, base64Bytes(signature), canonicalBytes(statement));
+  if (ok === null) return { passed: null, key: "browser.unsupported" };
+  return ok ? { passed: true, key: "why.sig_ok" } : { passed: false, key: "browser.sig_bad" };
+}
+
 /** notary.signing.verify_checkpoint: {passed, key} — never throws. */
-async function checkpointSignature(cp, publicKey) {
-  if (toHex(sha256(publicKey)) !== cp.log_id) return { passed: false, key: "browser.sig_logid" };
-  const payload = canonicalBytes({
+function checkpointSignature(cp, publicKey) {
+  const statement = {
     type: "sunlight-checkpoint/1",
     log_id: cp.log_id,
     tree_size: cp.tree_size,
     root_hash: cp.root_hash,
     timestamp: cp.timestamp,
-  });
-  const ok = await ed25519Verify(publicKey, base64Bytes(cp.signature), payload);
-  if (ok === null) return { passed: null, key: "browser.unsupported" };
-  return ok ? { passed: true, key: "why.sig_ok" } : { passed: false, key: "browser.sig_bad" };
+  };
+  return statementSignature(statement, cp.signature, publicKey);
 }
 
 // --- the checks -----------------------------------------------------------------------------------
@@ -168,7 +176,8 @@ function fileCheck(record, valid, file) {
   return ["file", true, "browser.file_ok", {}];
 }
 
-async function logChecks(bundle, root, pinned, add) {
+/** The `log` and `checkpoint_signature` checks of a bundle or a project proof. */
+export async function logChecks(bundle, root, pinned, add) {
   const cp = bundle.checkpoint;
   if (pinned) {
     add("log", true, "why.log_ok", { ours: pinned.log_id });
@@ -235,16 +244,25 @@ async function signatureChecks(bundle, add) {
       add(name, null, "why.party_unproved", params);
       continue;
     }
-    const ok = await ed25519Verify(
-      found.registration.public_key, base64Bytes(sig.sig), signingPayload(record, sig.party),
-    );
+    const key = found.registration;
+    if (sig.alg !== key.alg) {
+      add(name, false, "why.party_bad", params); // never reinterpreted as the key's algorithm
+      continue;
+    }
+    if (key.alg === "sm2") {
+      add(name, null, "browser.sm2_unchecked", params);
+      continue;
+    }
+    const verifyWith = key.alg === "p256" ? p256Verify : ed25519Verify;
+    const ok = await verifyWith(key.public_key, base64Bytes(sig.sig), signingPayload(record, sig.party));
     if (ok === null) add(name, null, "browser.unsupported", params);
     else if (ok) add(name, true, "why.party_ok", { ...params, index: found.index });
     else add(name, false, "why.party_bad", params);
   }
 }
 
-function anchorCheck(bundle, root, pinned, add) {
+/** The `anchor` check of a bundle or a project proof. */
+export function anchorCheck(bundle, root, pinned, add) {
   const logId = bundle.checkpoint.log_id;
   let chains = [];
   if (pinned || root.logs.length === 0) chains = pinned && pinned.chain ? [pinned.chain] : root.chains;
@@ -309,7 +327,8 @@ export async function judge(bundle, trust = null, file = null) {
   return verdict(checks, pinned);
 }
 
-function verdict(checks, pinned) {
+/** The level of a list of checks: {level, failed, checks, trust}. */
+export function verdict(checks, pinned) {
   const failed = checks.filter((c) => c.passed === false).map((c) => c.check);
   if (failed.length) return { level: Level.NOT_VERIFIED, failed, checks, trust: null };
   const signed = checks.some((c) => c.check === "checkpoint_signature" && c.passed === true);

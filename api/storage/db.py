@@ -12,6 +12,7 @@ here are what the code queries. Tables:
   needs ``O(log n)`` of them, fetched in at most two indexed queries.
 - ``project_heads``: the leaf hash of each project's latest record (the next record's ``prev``).
 - ``checkpoints``: signed checkpoints, one per published tree size.
+- ``photos``: site photos' digests, perceptual hashes and flags, to find copies across projects.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     event,
     true,
@@ -114,6 +116,9 @@ parties = Table(
     Column("kind", String(20), nullable=False),
     Column("roles", String(200), nullable=False),  # space-separated
     Column("created_at", String(40), nullable=False),
+    #: A person's organisation and lifecycle roles there, space-separated (0007_lifecycle).
+    Column("organisation", String(128), nullable=True),
+    Column("lifecycle_roles", String(300), nullable=False, server_default=""),
 )
 
 tokens = Table(
@@ -138,6 +143,24 @@ party_keys = Table(
     #: The leaf index of the key's ``key_registration`` record (notary/keys.py); null for keys
     #: registered before key transparency.
     Column("registration_leaf", BigInteger, nullable=True),
+)
+
+#: Site photos (0006_photos): the perceptual hash as a signed 64-bit integer and split into four
+#: 16-bit bands, each indexed, so near copies are found by multi-index hashing (api/storage/photos.py).
+PHASH_BANDS = 4
+photos = Table(
+    "photos",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_id", String(40), nullable=False),
+    Column("project", String(64), nullable=True),
+    Column("sha256", String(64), nullable=False),
+    Column("phash", BigInteger, nullable=True),
+    *(Column(f"band{i}", Integer, nullable=True) for i in range(PHASH_BANDS)),
+    Column("evidence", Text, nullable=False),  # PhotoEvidence, JSON
+    Column("flags", Text, nullable=False),  # the flags raised when it was filed, JSON
+    Index("ix_photos_sha256", "sha256"),
+    *(Index(f"ix_photos_band{i}", f"band{i}") for i in range(PHASH_BANDS)),
 )
 
 

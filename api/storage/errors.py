@@ -5,14 +5,14 @@ never a driver or SQLAlchemy exception."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from notary.errors import LogError, StorageFullError
 
-__all__ = ["database_error", "db_errors"]
+__all__ = ["database_error", "db_errors", "db_errors_iter"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -41,6 +41,19 @@ def db_errors(fn: Callable[_P, _T]) -> Callable[_P, _T]:
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return fn(*args, **kwargs)
+        except SQLAlchemyError as e:
+            raise database_error(e) from e
+
+    return wrapper
+
+
+def db_errors_iter(fn: Callable[_P, Iterator[_T]]) -> Callable[_P, Iterator[_T]]:
+    """:func:`db_errors` for generators (the database is read while the caller iterates)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Iterator[_T]:
+        try:
+            yield from fn(*args, **kwargs)
         except SQLAlchemyError as e:
             raise database_error(e) from e
 

@@ -8,18 +8,18 @@ indexed query and never load the log.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from api.storage import db
-from api.storage.errors import database_error, db_errors
+from api.storage.errors import database_error, db_errors, db_errors_iter
 from api.storage.migrate import upgrade
+from api.storage.projects import ProjectGate, ProjectRows
 from notary import merkle
 from notary.errors import LogError, NotaryError, NotFoundError, RecordError
 from notary.records import Record, parse_record
@@ -88,23 +88,6 @@ def _split_frontier(blob: bytes) -> list[bytes]:
     return [blob[i : i + _HASH] for i in range(0, len(blob), _HASH)]
 
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-
-
-def _db_errors_iter(fn: Callable[_P, Iterator[_T]]) -> Callable[_P, Iterator[_T]]:
-    """:func:`db_errors` for generators (the database is read while the caller iterates)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Iterator[_T]:
-        try:
-            yield from fn(*args, **kwargs)
-        except SQLAlchemyError as e:
-            raise database_error(e) from e
-
-    return wrapper
-
-
 #: What the locked append takes per record: id, record, its encoding if already known.
 _Item = tuple[str, Record, bytes | None]
 
@@ -149,16 +132,28 @@ class LogStore:
 
     @overload
     def append(
-        self, items: Sequence[tuple[str, Record]], *, isolate_failures: Literal[False] = False
+        self,
+        items: Sequence[tuple[str, Record]],
+        *,
+        isolate_failures: Literal[False] = False,
+        gate: ProjectGate | None = None,
     ) -> list[AppendedEntry]: ...
 
     @overload
     def append(
-        self, items: Sequence[tuple[str, Record]], *, isolate_failures: Literal[True]
+        self,
+        items: Sequence[tuple[str, Record]],
+        *,
+        isolate_failures: Literal[True],
+        gate: ProjectGate | None = None,
     ) -> list[AppendedEntry | NotaryError]: ...
 
     def append(
-        self, items: Sequence[tuple[str, Record]], *, isolate_failures: bool = False
+        self,
+        items: Sequence[tuple[str, Record]],
+        *,
+        isolate_failures: bool = False,
+        gate: ProjectGate | None = None,
     ) -> list[AppendedEntry] | list[AppendedEntry | NotaryError]:
         """Append records ``(record_id, record)`` in one transaction, in order; return them as
         stored, once committed (one commit, hence one fsync, for all of them).
@@ -170,6 +165,10 @@ class LogStore:
         appended all the same (each in its own transaction, after the shared one failed) and the
         error takes the failed record's place in the answer.
 
+        ``gate`` judges each project record inside the transaction, after the records before it
+        (:class:`~api.storage.projects.ProjectGate`): a refusal fails the record as a stale
+        ``prev`` does, and the project's new state is stored with the record.
+
         Thread-safe, and safe across processes: concurrent appends queue on the log lock. Callers
         that append often and concurrently should batch (see :mod:`api.service.committer`).
         """
@@ -177,7 +176,7 @@ class LogStore:
         prepared = [(i, r, None if r.project else r.canonical()) for i, r in items]
         outcomes: list[AppendedEntry | NotaryError] = []
         try:
-            return self._append(prepared)
+            return self._append(prepared, gate)
         except NotaryError as e:
             if not isolate_failures:
                 raise
@@ -186,34 +185,42 @@ class LogStore:
                 return outcomes
         for item in prepared:  # one bad record must not fail the others: retry each on its own
             try:
-                outcomes.append(self._append([item])[0])
+                outcomes.append(self._append([item], gate)[0])
             except NotaryError as one:
                 outcomes.append(one)
         return outcomes
 
-    def _append(self, items: Sequence[_Item]) -> list[AppendedEntry]:
+    def _append(self, items: Sequence[_Item], gate: ProjectGate | None) -> list[AppendedEntry]:
         if not items:
             return []
         try:
-            return self._append_locked(items)
+            return self._append_locked(items, gate)
         except SQLAlchemyError as e:  # the database refused it, or e.g. no connection in time
             error = database_error(e)
             if isinstance(e, DBAPIError) and isinstance(error, LogError):  # not a full disk
                 error = LogError(f"the database refused the append: {e.orig or e}")
             raise error from e
 
-    def _append_locked(self, items: Sequence[_Item]) -> list[AppendedEntry]:
+    def _append_locked(
+        self, items: Sequence[_Item], gate: ProjectGate | None
+    ) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
         with db.write(self.engine) as conn:
             size, frontier = self._lock_state(conn)
             heads = self._heads(conn, {r.project for _, r, _ in items if r.project})
             existing = set(heads)
+            rows = ProjectRows.load(conn, existing) if gate else None
             entry_rows, node_rows, appended = [], [], []
             index = size
             for record_id, submitted, encoded in items:
                 project, record, entry = submitted.project, submitted, encoded
                 if project:
-                    record = _chain(submitted, heads.get(project))
+                    head = heads.get(project)
+                    record = _chain(submitted, head)
+                    if gate and rows:
+                        row = gate(record, rows.state(project), head[2] if head else 0)
+                        if row is not None:
+                            rows.update(project, row, index)
                     entry = record.canonical()
                 assert entry is not None
                 leaf = leaf_hash(entry)
@@ -229,6 +236,8 @@ class LogStore:
             if node_rows:
                 conn.exec_driver_sql(self._insert_nodes, node_rows)
             self._save_heads(conn, heads, existing)
+            if rows:
+                rows.save(conn)
             conn.execute(
                 update(db.log_state)
                 .where(db.log_state.c.id == 1)
@@ -338,7 +347,7 @@ class LogStore:
         columns = (*_ENTRY, *(db.entries.c[name] for name in DERIVED_COLUMNS))  # with public
         return ((_stored(r), tuple(r[len(_ENTRY) :])) for r in self._rows(columns, batch))
 
-    @_db_errors_iter
+    @db_errors_iter
     def _rows(self, columns: Sequence[Any], batch: int) -> Iterator[Any]:
         e = db.entries.c
         after = -1
@@ -360,7 +369,7 @@ class LogStore:
             rows = conn.execute(select(h.project, h.leaf_index, h.leaf_hash, h.count)).all()
         return {p: (int(i), bytes(leaf), int(n)) for p, i, leaf, n in rows}
 
-    @_db_errors_iter
+    @db_errors_iter
     def iter_nodes(self, batch: int = 20000) -> Iterator[tuple[int, int, bytes]]:
         """Every stored subtree hash as ``(level, idx, hash)``, in key order."""
         n = db.nodes.c
@@ -438,7 +447,7 @@ class LogStore:
             )
         return _checkpoint(row)
 
-    @_db_errors_iter
+    @db_errors_iter
     def iter_checkpoints(self) -> Iterator[Checkpoint]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(db.checkpoints).order_by(db.checkpoints.c.tree_size)).all()

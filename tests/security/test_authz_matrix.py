@@ -33,6 +33,9 @@ from fastapi import FastAPI
 
 from api.render.certificate import CertificateError, find_cjk_font
 from tests.integration.api.conftest import Api, make_api
+from tests.support.lifecycle import CODE as LIFECYCLE_CODE
+from tests.support.lifecycle import REGISTRATION as LIFECYCLE_REGISTRATION
+from tests.support.lifecycle import holder
 
 CALLERS = ("none", "malformed", "wrong", "revoked", "admin", "submitter", "auditor", "other")
 AUTHENTICATED = ("admin", "submitter", "auditor", "other")
@@ -88,6 +91,40 @@ def _party_body() -> dict[str, Any]:
         "kind": "organisation",
         "roles": ["submitter"],
     }
+
+
+MATRIX_ORG = "org-matrix-village"
+
+
+def _organisation_body() -> dict[str, Any]:
+    return {
+        "id": f"org{next(_fresh)}",
+        "name": "Works office",
+        "kind": "contractor",
+        "region": {"county": "西泉县"},
+    }
+
+
+def _register_project(api: Api) -> None:
+    """A registered project, filed by a village committee head of :data:`MATRIX_ORG`."""
+    region = {"county": "西泉县", "township": "清河镇", "village": "李庄村"}
+    admin = api.auth("admin")
+    org = {"id": MATRIX_ORG, "name": "Village", "kind": "village_committee", "region": region}
+    assert api.client.post("/v1/organisations", headers=admin, json=org).status_code == 201
+    head = {
+        "id": "p-matrix-head",
+        "name": "Head",
+        "kind": "person",
+        "roles": ["submitter"],
+        "organisation": MATRIX_ORG,
+        "lifecycle_roles": ["village_committee_head"],
+    }
+    assert api.client.post("/v1/parties", headers=admin, json=head).status_code == 201
+    token = api.client.post("/v1/parties/p-matrix-head/tokens", headers=admin).json()["token"]
+    r = api.client.post(
+        "/v1/projects", headers={"Authorization": f"Bearer {token}"}, json=LIFECYCLE_REGISTRATION
+    )
+    assert r.status_code == 201, r.text
 
 
 def _record_form() -> dict[str, Any]:
@@ -198,10 +235,43 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         protected({"admin": 200, "submitter": 200}),
     ),
     ("GET", "/v1/trust"): (Call(lambda w: "/v1/trust"), everyone(200)),
+    # --- organisations and projects (lifecycle) ------------------------------------------------
+    ("POST", "/v1/organisations"): (
+        Call(lambda w: "/v1/organisations", json=_organisation_body),
+        protected({"admin": 201}),  # or a county administrator of the county (none here)
+    ),
+    ("GET", "/v1/organisations/{org_id}"): (
+        Call(lambda w: f"/v1/organisations/{MATRIX_ORG}"),
+        everyone(200),
+    ),
+    # Parties outside the lifecycle (no organisation, no lifecycle role) are refused by the gate.
+    ("POST", "/v1/projects"): (
+        Call(lambda w: "/v1/projects", json=lambda: {**LIFECYCLE_REGISTRATION, "code": "M-2"}),
+        protected({"admin": 422, "submitter": 422, "other": 422}),
+    ),
+    ("POST", "/v1/projects/{code}/powers"): (
+        Call(lambda w: f"/v1/projects/{LIFECYCLE_CODE}/powers", json=lambda: holder("approval")),
+        protected({"admin": 422, "submitter": 422, "other": 422}),
+    ),
+    ("GET", "/v1/projects"): (Call(lambda w: "/v1/projects"), everyone(200)),
+    ("GET", "/v1/projects/{code}"): (
+        Call(lambda w: f"/v1/projects/{LIFECYCLE_CODE}"),
+        optional_token(200),
+    ),
+    ("GET", "/v1/projects/{code}/timeline"): (
+        Call(lambda w: f"/v1/projects/{LIFECYCLE_CODE}/timeline"),
+        optional_token(200),
+    ),
+    ("GET", "/v1/projects/{code}/proof"): (
+        # As of the latest anchor; for readers who may not see a private record, by leaf hash.
+        Call(lambda w: f"/v1/projects/{LIFECYCLE_CODE}/proof"),
+        optional_token(200),
+    ),
     # --- operations, pages, documentation -------------------------------------------------------
     ("GET", "/healthz"): (Call(lambda w: "/healthz"), everyone(200)),
     ("GET", "/metrics"): (Call(lambda w: "/metrics"), everyone(200)),
     ("GET", "/verify"): (Call(lambda w: "/verify"), everyone(200)),
+    ("GET", "/projects/{code}"): (Call(lambda w: f"/projects/{LIFECYCLE_CODE}"), everyone(200)),
     ("GET", "/static/{name}"): (Call(lambda w: "/static/verify.js"), everyone(200)),
     ("GET", "/openapi.json"): (Call(lambda w: "/openapi.json"), everyone(200)),
     ("GET", "/docs"): (Call(lambda w: "/docs"), everyone(200)),
@@ -256,6 +326,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert private.status_code == 201, private.text
         api.submit("township", meta={"public": True}, file=b"a public notice")
         api.anchor()
+        _register_project(api)
         revoked = api.client.post("/v1/parties/township/tokens", headers=api.auth("admin")).json()
         r = api.client.delete(f"/v1/tokens/{revoked['token_id']}", headers=api.auth("admin"))
         assert r.status_code == 204
@@ -283,7 +354,11 @@ def test_every_route_has_a_row(world: World) -> None:
 def check_error_body(response: Any) -> dict[str, Any]:
     assert response.headers["content-type"].startswith("application/json"), response.headers
     body: dict[str, Any] = response.json()
-    assert set(body) == {"error", "detail"}, body
+    lifecycle = {"rule", "message", "message_zh", "allowed"}  # a lifecycle refusal says more
+    assert set(body) - (lifecycle if body.get("error") == "lifecycle_refused" else set()) == {
+        "error",
+        "detail",
+    }, body
     assert isinstance(body["error"], str) and body["error"]
     assert isinstance(body["detail"], str) and body["detail"]
     return body

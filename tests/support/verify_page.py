@@ -167,13 +167,20 @@ def serve(root: Path) -> Iterator[Server]:
         thread.join(timeout=30)
 
 
-def new_page(browser: Any, *, locale: str = "zh-CN", phone: bool = False) -> Any:
+def new_page(
+    browser: Any,
+    *,
+    locale: str = "zh-CN",
+    phone: bool = False,
+    screen: tuple[int, int] = (390, 844),
+) -> Any:
     """A page in a fresh browser context (its own localStorage); ``page.errors`` collects script
-    errors and console errors (e.g. a CSP violation or a missing asset)."""
+    errors and console errors (e.g. a CSP violation or a missing asset). A ``phone`` has a touch
+    ``screen`` of that many CSS pixels."""
     options: dict[str, Any] = {"locale": locale}
     if phone:
         options.update(
-            viewport={"width": 390, "height": 844},
+            viewport={"width": screen[0], "height": screen[1]},
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,

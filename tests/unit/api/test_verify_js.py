@@ -21,9 +21,7 @@ import hashlib
 import json
 import math
 import random
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ import rfc8785
 
 from notary.merkle import leaf_hash
 from notary.records import Content, Record, canonical_json
-from tests.conftest import require
+from tests.support.node import run_node
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNNER = Path(__file__).with_name("verify_js_runner.mjs")
@@ -40,19 +38,7 @@ VECTORS = ROOT / "tests" / "vectors" / "inclusion"
 
 
 def run_js(cases: dict[str, Any]) -> dict[str, Any]:
-    node = shutil.which("node")
-    require(node is not None, "Node.js")
-    assert node is not None
-    result = subprocess.run(
-        [node, str(RUNNER)],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    out: dict[str, Any] = json.loads(result.stdout)
+    out: dict[str, Any] = run_node(str(RUNNER), stdin=json.dumps(cases))
     return out
 
 

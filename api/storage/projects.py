@@ -1,0 +1,348 @@
+"""Organisations, and the projects under the lifecycle (migration ``0007_lifecycle``).
+
+A governed project's row keeps the :class:`~notary.lifecycle.ProjectState` its records give, as
+JSON, and the columns queries filter on (region, step), with its power holders in
+``project_powers``. All of it is a cache of the log: :class:`~api.storage.log.LogStore` writes it
+in the transaction that appends the record (through a :class:`ProjectGate`), and ``sunlight
+audit`` rebuilds it by replaying the project's records (:func:`project_row`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from api.clock import utc_now
+from api.storage import db
+from api.storage.errors import db_errors, db_errors_iter
+from api.storage.parties import ConflictError
+from notary.errors import NotFoundError
+from notary.lifecycle import ProjectState
+from notary.records import Record
+
+__all__ = [
+    "Organisation",
+    "ProjectGate",
+    "ProjectRow",
+    "ProjectRows",
+    "ProjectStore",
+    "StoredProject",
+    "project_row",
+]
+
+organisations = Table(
+    "organisations",
+    db.metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    #: ``county``, ``county/township`` or ``county/township/village``.
+    Column("region", String(200), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+projects = Table(
+    "projects",
+    db.metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("county", String(64), nullable=False),
+    Column("township", String(64), nullable=False),
+    Column("village", String(64), nullable=False),
+    Column("owner", String(128), nullable=False),
+    Column("step", String(20), nullable=False),
+    #: The leaf of the last record the state includes.
+    Column("leaf_index", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),  # ProjectState, JSON
+    Index("ix_projects_region", "county", "township", "village"),
+    Index("ix_projects_step", "step"),
+)
+
+project_powers = Table(
+    "project_powers",
+    db.metadata,
+    Column("project", String(64), primary_key=True),
+    Column("power", String(20), primary_key=True),
+    Column("organisation", String(128), nullable=False),
+    Column("person", String(128), nullable=False),
+    Index("ix_project_powers_organisation", "organisation"),
+)
+
+
+Powers = tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    """What the database keeps of a governed project: its state as JSON and what is derived from
+    it for queries (the audit compares each with what the replayed records give).
+
+    A row read from the database has its JSON (``stored_state``); a row just derived holds the
+    state itself (``value``), encoded only when it is written: a project's next record in the same
+    append starts from ``value`` without a round trip through JSON."""
+
+    name: str
+    county: str
+    township: str
+    village: str
+    owner: str
+    step: str
+    #: ``(power, organisation, person)`` of each power held, in the order of the power's name.
+    powers: Powers
+    stored_state: str | None = None
+    value: ProjectState | None = field(default=None, compare=False, repr=False)
+    #: ``value`` encoded, once (a frozen row's one mutable part: a memo).
+    _encoded: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def state(self) -> str:
+        """The state as JSON."""
+        if self.stored_state is not None:
+            return self.stored_state
+        if not self._encoded:
+            assert self.value is not None, "a row has its state as JSON or as a value"
+            self._encoded.append(self.value.model_dump_json())
+        return self._encoded[0]
+
+    def columns(self) -> dict[str, str]:
+        """The ``projects`` columns but the code and the leaf index."""
+        return {
+            "state": self.state,
+            "name": self.name,
+            "county": self.county,
+            "township": self.township,
+            "village": self.village,
+            "owner": self.owner,
+            "step": self.step,
+        }
+
+
+def project_row(state: ProjectState) -> ProjectRow:
+    """The row of a registered project's state."""
+    project = state.project
+    assert project is not None, "only a registered project has a row"
+    return ProjectRow(
+        name=project.name,
+        county=project.region.county,
+        township=project.region.township,
+        village=project.region.village,
+        owner=project.owner,
+        step=state.step.value,
+        powers=tuple(sorted((h.power.value, h.organisation, h.person) for h in state.powers)),
+        value=state,
+    )
+
+
+class ProjectGate(Protocol):
+    """The lifecycle's check of one project record, made by :meth:`LogStore.append` under the log
+    lock, so checks and appends are serialised. ``state`` is the project's stored state JSON, or
+    the row this gate returned for its previous record in the same append (None while the project
+    is not under the lifecycle); ``count`` how many records it has. Return the row of the state
+    with the record applied (None: the project stays outside the lifecycle), or raise a
+    :class:`~notary.errors.NotaryError` to refuse the record."""
+
+    def __call__(
+        self, record: Record, state: str | ProjectRow | None, count: int
+    ) -> ProjectRow | None: ...
+
+
+class ProjectRows:
+    """The rows of the projects one append touches: read once under the log lock, updated record
+    by record through the gate, written back in the same transaction."""
+
+    def __init__(self, states: dict[str, str], powers: dict[str, Powers]) -> None:
+        self._states: dict[str, str | ProjectRow] = dict(states)
+        self._stored = set(states)
+        self._powers = powers
+        self._changed: dict[str, tuple[ProjectRow, int]] = {}
+
+    @classmethod
+    def load(cls, conn: Connection, codes: set[str]) -> ProjectRows:
+        if not codes:
+            return cls({}, {})
+        p, w = projects.c, project_powers.c
+        states = {c: s for c, s in conn.execute(select(p.code, p.state).where(p.code.in_(codes)))}
+        held: dict[str, list[tuple[str, str, str]]] = {}
+        query = select(w.project, w.power, w.organisation, w.person).where(w.project.in_(states))
+        for code, power, org, person in conn.execute(query.order_by(w.project, w.power)):
+            held.setdefault(code, []).append((power, org, person))
+        return cls(states, {c: tuple(h) for c, h in held.items()})
+
+    def state(self, code: str) -> str | ProjectRow | None:
+        """The project's state as of the records so far: stored JSON, or the gate's last row
+        (None: not under the lifecycle)."""
+        return self._states.get(code)
+
+    def update(self, code: str, row: ProjectRow, leaf: int) -> None:
+        """The project's row once the record at ``leaf`` is applied."""
+        self._states[code] = row
+        self._changed[code] = (row, leaf)
+
+    def save(self, conn: Connection) -> None:
+        """Write the changed rows (and power holders, where they changed)."""
+        p = projects.c
+        values = [
+            {**r.columns(), "leaf_index": leaf, "b_code": c}
+            for c, (r, leaf) in self._changed.items()
+        ]
+        updated = [v for v in values if v["b_code"] in self._stored]
+        if updated:
+            columns: dict[str, Any] = {k: bindparam(k) for k in values[0] if k != "b_code"}
+            conn.execute(
+                update(projects).where(p.code == bindparam("b_code")).values(columns), updated
+            )
+        added = [
+            {**{k: x for k, x in v.items() if k != "b_code"}, "code": v["b_code"]}
+            for v in values
+            if v["b_code"] not in self._stored
+        ]
+        if added:
+            conn.execute(insert(projects), added)
+        moved = {
+            c: r.powers
+            for c, (r, _) in self._changed.items()
+            if r.powers != self._powers.get(c, ())
+        }
+        if moved:
+            w = project_powers.c
+            conn.execute(delete(project_powers).where(w.project.in_(moved)))
+            conn.execute(
+                insert(project_powers),
+                [
+                    {"project": code, "power": power, "organisation": org, "person": person}
+                    for code, held in moved.items()
+                    for power, org, person in held
+                ],
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    name: str
+    kind: str
+    region: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProject:
+    code: str
+    leaf_index: int
+    row: ProjectRow
+
+
+class ProjectStore:
+    """Organisations and the stored rows of governed projects, in one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @db_errors
+    def create_organisation(self, org_id: str, name: str, kind: str, region: str) -> Organisation:
+        org = Organisation(org_id, name, kind, region, utc_now())
+        try:
+            with db.write(self.engine) as conn:
+                conn.execute(
+                    insert(organisations).values(
+                        id=org_id, name=name, kind=kind, region=region, created_at=org.created_at
+                    )
+                )
+        except IntegrityError as e:
+            raise ConflictError(f"organisation {org_id} exists already") from e
+        return org
+
+    @db_errors
+    def organisation(self, org_id: str) -> Organisation:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(organisations).where(organisations.c.id == org_id)).first()
+        if row is None:
+            raise NotFoundError(f"no organisation {org_id}")
+        return Organisation(row.id, row.name, row.kind, row.region, row.created_at)
+
+    @db_errors
+    def project(self, code: str) -> StoredProject:
+        p = projects.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(projects).where(p.code == code)).first()
+            w = project_powers.c
+            held = tuple(
+                (str(power), str(org), str(person))
+                for power, org, person in conn.execute(
+                    select(w.power, w.organisation, w.person)
+                    .where(w.project == code)
+                    .order_by(w.power)
+                )
+            )
+        if row is None:
+            raise NotFoundError(f"no registered project {code}")
+        return _stored_project(row, held)
+
+    @db_errors
+    def list_projects(
+        self, filters: dict[str, str], *, limit: int, after: str | None
+    ) -> list[StoredProject]:
+        """Projects in code order whose columns (``county``, ``township``, ``village``, ``step``)
+        have the values ``filters`` gives, at most ``limit`` of them after the code ``after``."""
+        p = projects.c
+        query = select(projects).order_by(p.code).limit(limit)
+        for name, value in filters.items():
+            query = query.where(p[name] == value)
+        if after is not None:
+            query = query.where(p.code > after)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_stored_project(r, ()) for r in rows]
+
+    def iter_projects(self) -> Iterator[StoredProject]:
+        """Every stored project with its power holders (for the audit)."""
+        return self._all()
+
+    @db_errors_iter
+    def _all(self) -> Iterator[StoredProject]:
+        w = project_powers.c
+        with self.engine.connect() as conn:
+            held: dict[str, list[tuple[str, str, str]]] = {}
+            for code, power, org, person in conn.execute(
+                select(w.project, w.power, w.organisation, w.person).order_by(w.project, w.power)
+            ):
+                held.setdefault(code, []).append((power, org, person))
+            rows = conn.execute(select(projects).order_by(projects.c.code)).all()
+        for r in rows:
+            yield _stored_project(r, tuple(held.get(r.code, ())))
+
+
+def _stored_project(row: object, powers: tuple[tuple[str, str, str], ...]) -> StoredProject:
+    r = row  # a projects row
+    return StoredProject(
+        code=r.code,  # type: ignore[attr-defined]
+        leaf_index=int(r.leaf_index),  # type: ignore[attr-defined]
+        row=ProjectRow(
+            stored_state=r.state,  # type: ignore[attr-defined]
+            name=r.name,  # type: ignore[attr-defined]
+            county=r.county,  # type: ignore[attr-defined]
+            township=r.township,  # type: ignore[attr-defined]
+            village=r.village,  # type: ignore[attr-defined]
+            owner=r.owner,  # type: ignore[attr-defined]
+            step=r.step,  # type: ignore[attr-defined]
+            powers=powers,
+        ),
+    )
