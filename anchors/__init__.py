@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from notary.errors import AnchorError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from anchors.base import AnchorBackend, ChainReader
@@ -36,11 +37,19 @@ def open_reader(rpc_url: str, contract: str) -> ChainReader:
     return reader
 
 
-def open_backend(*, rpc_url: str, contract: str, private_key: str, data_dir: Path) -> AnchorBackend:
+def open_backend(
+    *,
+    rpc_url: str,
+    contract: str,
+    private_key: str,
+    data_dir: Path,
+    failover_urls: Sequence[str] = (),
+) -> AnchorBackend:
     """The anchoring backend: with an empty ``rpc_url`` the embedded chain in ``data_dir/chain``
     (``contract`` is ignored: the chain deploys its own; an empty ``private_key`` uses the chain's
     stored key), else EvidenceAnchor at ``contract`` on the node at ``rpc_url``, signing with
-    ``private_key`` (both required)."""
+    ``private_key`` (both required). ``failover_urls`` are other nodes of the same chain, tried in
+    turn when the one in use cannot be reached."""
     if not rpc_url:
         from anchors.embedded import EmbeddedChain  # noqa: PLC0415
 
@@ -54,4 +63,4 @@ def open_backend(*, rpc_url: str, contract: str, private_key: str, data_dir: Pat
         )
     if not private_key:
         raise AnchorError("no anchoring key: the anchorer needs a key with ANCHORER_ROLE")
-    return connect_rpc(rpc_url, contract, private_key=private_key)
+    return connect_rpc([rpc_url, *failover_urls], contract, private_key=private_key)

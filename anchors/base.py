@@ -102,6 +102,11 @@ class ChainReader(Protocol):
         it; None when the chain does not know it."""
         ...
 
+    def anchored_manifest(self, tx_hash: str, tree_size: int) -> str | None:
+        """The ``manifestCid`` of the ``CheckpointAnchored(tree_size, …)`` event this contract
+        emitted in ``tx_hash``; None when it emitted none (or the transaction is not mined)."""
+        ...
+
     def block_hash(self, number: int) -> str | None:
         """The hash of block ``number`` on the node's canonical chain; None beyond the head."""
         ...

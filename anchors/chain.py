@@ -35,6 +35,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 from anchors.base import CheckpointAnchoredEvent, SignedTx, TransactionRejectedError, TxReceipt
 from anchors.contract import artifact, revert_data, revert_error, tester_revert_data
+from anchors.failover import FailoverHTTPProvider
 from notary.chainview import AnchorTx
 from notary.errors import AnchorError, ChainUnavailableError, ContractNotFoundError
 
@@ -192,7 +193,9 @@ class Web3Chain:
             )
             return bool(fn.call())
 
-    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+    def _anchored_events(self, tx_hash: str) -> tuple[Any, Any] | None:
+        """The mined receipt of ``tx_hash`` and the ``CheckpointAnchored`` events the trusted
+        contract emitted in it; None when not mined."""
         r = self._mined_receipt(tx_hash)
         if r is None:
             return None
@@ -201,6 +204,21 @@ class Web3Chain:
         events = self._contract.events.CheckpointAnchored().process_receipt(
             cast(Any, {**r, "logs": ours}), errors=DISCARD
         )
+        return r, events
+
+    def anchored_manifest(self, tx_hash: str, tree_size: int) -> str | None:
+        """The ``manifestCid`` of ``CheckpointAnchored(tree_size, …)`` in ``tx_hash``, if any."""
+        found = self._anchored_events(tx_hash)
+        if found is None:
+            return None
+        sizes = {int(e["args"]["treeSize"]): str(e["args"]["manifestCid"]) for e in found[1]}
+        return sizes.get(tree_size)
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        found = self._anchored_events(tx_hash)
+        if found is None:
+            return None
+        r, events = found
         return AnchorTx(
             tx_hash=tx_hash,
             status=int(r["status"]),
@@ -392,7 +410,7 @@ class Web3Chain:
 
 
 def connect_rpc(
-    url: str,
+    url: str | Sequence[str],
     contract_address: str,
     *,
     private_key: str | None = None,
@@ -400,8 +418,17 @@ def connect_rpc(
     priority_fee_wei: int | None = None,
 ) -> Web3Chain:
     """EvidenceAnchor on the node at ``url``. Contacts the node only when first used, so an
-    anchorer starts while the node is down and catches up when it is back."""
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}))
+    anchorer starts while the node is down and catches up when it is back.
+
+    Several URLs (nodes of the same chain, the preferred first) fail over from one to the next
+    when a node cannot be reached (:class:`~anchors.failover.FailoverHTTPProvider`)."""
+    urls = [url] if isinstance(url, str) else list(url)
+    provider: Any = (
+        Web3.HTTPProvider(urls[0], request_kwargs={"timeout": timeout_s})
+        if len(urls) == 1
+        else FailoverHTTPProvider(urls, timeout_s=timeout_s)
+    )
+    w3 = Web3(provider)
     # PoA chains (geth clique, Besu QBFT/IBFT) carry over 32 bytes of extraData; harmless elsewhere.
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     account = Account.from_key(private_key) if private_key else None
@@ -409,7 +436,7 @@ def connect_rpc(
         w3,
         contract_address,
         account=account,
-        description=f"the Ethereum node at {url}",
+        description=f"the Ethereum node at {' or '.join(urls)}",
         priority_fee_wei=priority_fee_wei,
     )
 

@@ -100,6 +100,25 @@ def _gas(node: Any) -> None:
     figure("  target", "<= 55,000", "met" if gas <= 55_000 else "MISSED")
 
 
+def anchor_latencies(notary: Any, anchorer: Any, *, rounds: int) -> list[float]:
+    """Seconds from asking for an anchor to its confirmation, ``rounds`` times, 1,000 new records
+    each: checkpoint, consistency proof, signing, sending, mining, confirmations."""
+    from notary.records import Record  # noqa: PLC0415
+
+    samples = []
+    for i in range(rounds):
+        now = notary.clock()
+        notary.submit(
+            [Record(submitter="bench", data={"i": i, "j": j}, received_at=now) for j in range(1000)]
+        )
+        start = time.perf_counter()
+        result = anchorer.run_once(force=True)
+        if result is None or result.status != "confirmed":
+            raise RuntimeError("anchor not confirmed")
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
 def _latency(tmp: Path) -> None:
     from eth_account import Account  # noqa: PLC0415
     from web3 import Web3  # noqa: PLC0415
@@ -108,7 +127,6 @@ def _latency(tmp: Path) -> None:
     from api.service.anchoring import anchor_config, make_anchorer  # noqa: PLC0415
     from api.service.notary import Notary  # noqa: PLC0415
     from api.settings import Settings  # noqa: PLC0415
-    from notary.records import Record  # noqa: PLC0415
     from tests.integration.anchors import nodes  # noqa: PLC0415
 
     node = nodes.anvil(tmp, "--block-time", "1")
@@ -122,20 +140,7 @@ def _latency(tmp: Path) -> None:
         notary = Notary.open(Settings(data_dir=tmp / "data"))
         config = anchor_config(notary.settings, poll_interval_s=0.05)
         anchorer = make_anchorer(notary, backend, config=config)
-        samples = []
-        for i in range(6):
-            now = notary.clock()
-            notary.submit(
-                [
-                    Record(submitter="bench", data={"i": i, "j": j}, received_at=now)
-                    for j in range(1000)
-                ]
-            )
-            start = time.perf_counter()
-            result = anchorer.run_once(force=True)
-            if result is None or result.status != "confirmed":
-                raise RuntimeError("anchor not confirmed")
-            samples.append(time.perf_counter() - start)
+        samples = anchor_latencies(notary, anchorer, rounds=6)
         anchorer.close()
         notary.close()
     finally:

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Compile contracts_sol/EvidenceAnchor.sol into contracts_sol/build/EvidenceAnchor.json.
+"""Compile contracts_sol/EvidenceAnchor.sol into contracts_sol/build/EvidenceAnchor.json, and
+OpenZeppelin's TimelockController (the consortium's admin of the contract, docs/deployment.md) into
+contracts_sol/build/TimelockController.json.
 
 Uses py-solc-x ``compile_standard`` with a native ``solc`` of the pinned version when one is on the
 PATH, else solc-js from node_modules through ``scripts/solcjs_adapter.js`` (no compiler is ever
@@ -7,8 +9,8 @@ downloaded). Every source, OpenZeppelin's included, is passed inline under the s
 names Hardhat uses, with the settings of ``contracts_sol/compiler.json``, so both build the same
 bytecode.
 
-    python scripts/compile_contracts.py           # write the artifact
-    python scripts/compile_contracts.py --check   # exit 1 if the committed artifact is stale
+    python scripts/compile_contracts.py           # write the artifacts
+    python scripts/compile_contracts.py --check   # exit 1 if a committed artifact is stale
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = "EvidenceAnchor"
 SOURCE = f"contracts_sol/{CONTRACT}.sol"
-ARTIFACT = ROOT / "contracts_sol" / "build" / f"{CONTRACT}.json"
+#: Each contract built, by name: its source unit (one compilation each).
+CONTRACTS = {
+    CONTRACT: SOURCE,
+    "TimelockController": "@openzeppelin/contracts/governance/TimelockController.sol",
+}
+BUILD = ROOT / "contracts_sol" / "build"
 CONFIG = ROOT / "contracts_sol" / "compiler.json"
 ADAPTER = ROOT / "scripts" / "solcjs_adapter.js"
 NODE_MODULES = ROOT / "node_modules"
@@ -85,12 +92,14 @@ def solc_binary(version: str) -> Path:
     return ADAPTER
 
 
-def compile_artifact() -> dict[str, Any]:
+def compile_artifact(contract: str = CONTRACT) -> dict[str, Any]:
     import solcx  # noqa: PLC0415 - only this script needs py-solc-x
 
+    source = CONTRACTS[contract]
     config = json.loads(CONFIG.read_text())
     version, settings = config["version"], config["settings"]
-    standard_input = {"language": "Solidity", "sources": collect_sources(), "settings": settings}
+    sources = collect_sources(source)
+    standard_input = {"language": "Solidity", "sources": sources, "settings": settings}
     binary = solc_binary(version)
     try:
         output = solcx.compile_standard(standard_input, solc_binary=binary)
@@ -99,11 +108,11 @@ def compile_artifact() -> dict[str, Any]:
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise CompileError("\n".join(e.get("formattedMessage", str(e)) for e in errors))
-    compiled = output["contracts"][SOURCE][CONTRACT]
+    compiled = output["contracts"][source][contract]
     long_version = str(solcx.wrapper.get_version_str_from_solc_binary(binary))
     return {
-        "contractName": CONTRACT,
-        "sourceName": SOURCE,
+        "contractName": contract,
+        "sourceName": source,
         "compiler": {"version": long_version, "settings": settings},
         "abi": compiled["abi"],
         "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
@@ -119,25 +128,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the artifact is stale")
     args = parser.parse_args(argv)
-    try:
-        text = render(compile_artifact())
-    except CompileError as e:
-        print(f"compile_contracts: {e}", file=sys.stderr)
-        return 2
-    if args.check:
-        committed = ARTIFACT.read_text() if ARTIFACT.exists() else ""
-        if committed != text:
+    stale = 0
+    for contract in CONTRACTS:
+        artifact = BUILD / f"{contract}.json"
+        try:
+            text = render(compile_artifact(contract))
+        except CompileError as e:
+            print(f"compile_contracts: {e}", file=sys.stderr)
+            return 2
+        if not args.check:
+            artifact.parent.mkdir(parents=True, exist_ok=True)
+            artifact.write_text(text)
+            print(f"wrote {artifact.relative_to(ROOT)}")
+        elif (artifact.read_text() if artifact.exists() else "") != text:
             print(
-                f"{ARTIFACT.relative_to(ROOT)} is stale: run `python scripts/compile_contracts.py`",
+                f"{artifact.relative_to(ROOT)} is stale: run `python scripts/compile_contracts.py`",
                 file=sys.stderr,
             )
-            return 1
-        print(f"{ARTIFACT.relative_to(ROOT)} is up to date")
-        return 0
-    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-    ARTIFACT.write_text(text)
-    print(f"wrote {ARTIFACT.relative_to(ROOT)}")
-    return 0
+            stale = 1
+        else:
+            print(f"{artifact.relative_to(ROOT)} is up to date")
+    return stale
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ by where a test lives and what it uses, so ``pytest -m`` selects them without ev
 - ``postgres``: needs the PostgreSQL server (the ``postgres``/``postgres_url`` fixtures, or the
   ``postgres`` instance of a test parametrized over databases; ``tests/faults/test_postgres*``);
 - ``chain``: needs a real Ethereum node (``tests/integration/anchors``, the contract's security
-  tests, the tests that start anvil);
+  tests, the tests that start anvil, the consortium chain of ``tests/integration/consortium``);
 - ``slow``: long runs (``tests/faults``, ``tests/fuzz``, ``tests/e2e``, and tests marked ``slow``
   where they are defined);
 - ``fast``: the rest of ``tests/unit``, ``tests/vectors`` and ``tests/security`` — the tier
@@ -42,8 +42,9 @@ BY_PATH = {
         "security/test_contract_admin.py",
         "faults/test_chain_down.py",
         "integration/api/test_serving.py",  # several workers need a real node
+        "integration/consortium/",  # three clique validators and a public node (geth 1.13.15)
     ),
-    "slow": ("faults/", "fuzz/", "e2e/"),
+    "slow": ("faults/", "fuzz/", "e2e/", "integration/consortium/"),
 }
 #: Fixtures that start a real component.
 BY_FIXTURE = {

@@ -1,9 +1,10 @@
-"""``sunlight blobs ...``: migrate local blobs into IPFS, check every blob, erase one (takedown)."""
+"""``sunlight blobs ...``: migrate local blobs into IPFS, check every blob and its replicas, erase
+one (takedown)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,8 +12,20 @@ import typer
 
 from api.cli.common import DataDir, err, out, settings_for
 from api.settings import Settings
-from api.storage.blobs import KuboBlobStore, LocalBlobStore, blob_store_from_settings, parse_kek
-from api.storage.blobs.ops import check_blobs, erase_blob, migrate_blobs
+from api.storage.blobs import (
+    KuboBlobStore,
+    LocalBlobStore,
+    ReplicatedBlobStore,
+    blob_store_from_settings,
+    parse_kek,
+)
+from api.storage.blobs.ops import (
+    FileReplication,
+    check_blobs,
+    check_replication,
+    erase_blob,
+    migrate_blobs,
+)
 from notary.errors import NotaryError
 
 blobs_app = typer.Typer(
@@ -109,15 +122,32 @@ def check(
             "--store-only", help="Check the store's own metadata only, not the log's digests."
         ),
     ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Copy each public file to the nodes that lack it (CID checked) and remove "
+            "private or erased files found on a replica (needs SUNLIGHT_IPFS_REPLICAS).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Re-verify every blob: stored bytes against the CID, content against the log's SHA-256."""
+    """Re-verify every blob: stored bytes against the CID, content against the log's SHA-256;
+    with SUNLIGHT_IPFS_REPLICAS, also on which nodes each file is (every public file must be on
+    every node, private ones on the primary only)."""
     settings = settings_for(data_dir)
+    replicated = True
     with _errors():
         store = blob_store_from_settings(settings)
+        if repair and not isinstance(store, ReplicatedBlobStore):
+            err.print("[red]error[/]: --repair needs SUNLIGHT_IPFS_REPLICAS")
+            raise typer.Exit(2)
         expected = None if store_only else log_blob_digests(settings)
         if expected is None and not store_only:
             err.print("no log found: checking the store against its own metadata")
+        if isinstance(store, ReplicatedBlobStore):
+            cids = store.iter_cids() if expected is None else (cid for cid, _ in expected)
+            replicated = _check_replication(store, cids, repair=repair)
         report = check_blobs(store, expected)
     for problem in report.problems:
         out.print(f"[red]{problem.kind.upper()}[/] {problem.cid}: {problem.detail}", soft_wrap=True)
@@ -128,11 +158,44 @@ def check(
             soft_wrap=True,
         )
     summary = f"{report.checked} blobs checked, {report.ok} ok, {len(report.erased)} erased"
-    if report.healthy:
+    if report.healthy and replicated:
         out.print(f"[green]check passed[/]: {summary}", soft_wrap=True)
     else:
-        out.print(f"[red]check FAILED[/]: {summary}, {len(report.problems)} bad", soft_wrap=True)
+        bad = f"{summary}, {len(report.problems)} bad" + ("" if replicated else ", not replicated")
+        out.print(f"[red]check FAILED[/]: {bad}", soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _print_file(found: FileReplication) -> None:
+    if found.leaked:
+        label = "[red]LEAKED[/]"  # a private or erased file on another organisation's node
+    elif found.lost:
+        label = "[red]LOST[/]"
+    elif found.under_replicated:
+        label = "[red]UNDER-REPLICATED[/]"
+    else:
+        label = {"public": "[green]REPLICATED[/]", "private": "PRIVATE", "erased": "ERASED"}.get(
+            found.kind, found.kind.upper()
+        )
+    nodes = ", ".join(f"{name} {state}" for name, state in found.nodes)
+    out.print(f"{label} {found.cid} {found.copies}/{len(found.nodes)}: {nodes}", soft_wrap=True)
+
+
+def _check_replication(store: ReplicatedBlobStore, cids: Iterable[str], *, repair: bool) -> bool:
+    """One line per file (which nodes hold it), then the figures; True when every public file
+    is on every node and no private or erased file on a replica."""
+    report = check_replication(store, cids, repair=repair, progress=_print_file)
+    f = report.figures()
+    nodes = 1 + len(store.replicas)
+    line = (
+        f"replication: {f['replicated']} of {f['public']} public files on all {nodes} nodes, "
+        f"{f['under_replicated']} under-replicated, {f['private']} private (primary only), "
+        f"{f['leaked']} leaked, {f['lost']} lost"
+        + (f"; repaired {len(report.repaired)}" if repair else "")
+        + f"; {len(store.pending())} queued"
+    )
+    out.print(f"[{'green' if report.healthy else 'red'}]{line}[/]", soft_wrap=True)
+    return report.healthy
 
 
 @blobs_app.command()

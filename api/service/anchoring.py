@@ -13,8 +13,10 @@ import anchors
 from anchors.anchorer import AnchorConfig, Anchorer
 from anchors.base import AnchorBackend
 from api.service.notary import Notary
+from api.service.project_proof import heads_manifest
 from api.settings import Settings
 from api.storage.anchors import AnchorStore
+from api.storage.heads import HeadsStore
 from api.storage.lock import AnchorerLock
 from notary.errors import AnchorError
 
@@ -23,12 +25,18 @@ __all__ = ["anchor_config", "make_anchorer", "open_backend"]
 
 def open_backend(settings: Settings) -> AnchorBackend:
     """The anchoring backend the settings name: the embedded eth-tester chain in
-    ``DATA_DIR/chain`` when ``CHAIN_RPC_URL`` is empty, else the node at that URL."""
+    ``DATA_DIR/chain`` when ``CHAIN_RPC_URL`` is empty, else the node at that URL, failing over
+    to ``CHAIN_FAILOVER_URLS`` in turn."""
     key = settings.anchor_private_key.get_secret_value()
     if settings.chain_rpc_url and not settings.contract_address:
         raise AnchorError(
             "SUNLIGHT_CONTRACT_ADDRESS is empty: deploy EvidenceAnchor with "
             "`sunlight contract deploy` and set it"
+        )
+    if settings.failover_urls and not settings.chain_rpc_url:
+        raise AnchorError(
+            "SUNLIGHT_CHAIN_FAILOVER_URLS is set but SUNLIGHT_CHAIN_RPC_URL is empty: name the "
+            "notary's own node first"
         )
     if settings.chain_rpc_url and not key:
         raise AnchorError(
@@ -39,6 +47,7 @@ def open_backend(settings: Settings) -> AnchorBackend:
         contract=settings.contract_address,
         private_key=key,
         data_dir=settings.data_dir,
+        failover_urls=settings.failover_urls,
     )
 
 
@@ -71,4 +80,5 @@ def make_anchorer(
         lock=AnchorerLock(engine, notary.settings.data_dir),
         config=config or anchor_config(notary.settings),
         clock=notary.clock,
+        manifest_cid=heads_manifest(notary, HeadsStore(engine)),
     )

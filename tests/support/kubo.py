@@ -4,6 +4,7 @@ temporary repository. The binary is built by scripts/setup/20-kubo.sh into ~/.ca
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -52,6 +53,10 @@ class KuboDaemon:
         again at the same URL (by default each start picks a new port)."""
         self._ipfs("config", "Addresses.API", f"/ip4/127.0.0.1/tcp/{port}")
 
+    def config_json(self, key: str, value: object) -> None:
+        """``ipfs config --json KEY VALUE``, taking effect at the next start."""
+        self._ipfs("config", key, json.dumps(value), "--json")
+
     def _env(self) -> dict[str, str]:
         return {**os.environ, "IPFS_PATH": str(self.repo)}
 
@@ -86,7 +91,9 @@ class KuboDaemon:
             if api_file.exists():
                 url = _multiaddr_to_url(api_file.read_text().strip())
                 with contextlib.suppress(httpx.HTTPError):
-                    if httpx.post(f"{url}/api/v0/version", timeout=2).status_code == 200:
+                    # 403: the node answers, but asks for credentials (API.Authorizations).
+                    status = httpx.post(f"{url}/api/v0/version", timeout=2).status_code
+                    if status in (200, 403):
                         self.api_url = url
                         return
             time.sleep(0.1)

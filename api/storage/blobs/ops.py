@@ -1,4 +1,5 @@
-"""Blob store operations: migrate local blobs into IPFS, check every blob, erase one.
+"""Blob store operations: migrate local blobs into IPFS, check every blob and where its copies are,
+erase one.
 
 These take stores and plain iterables, not the database: the CLI (:mod:`api.cli.blobs`) feeds them
 the ``(cid, sha256)`` pairs the log's entries commit to.
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from api.storage.blobs.local import LocalBlobStore
+from api.storage.blobs.replication import Kind, NodeState, ReplicatedBlobStore
 from notary.blobs import BlobStore, Tombstone
 from notary.errors import (
     BlobDecryptionError,
@@ -27,8 +29,11 @@ from notary.errors import (
 __all__ = [
     "BlobProblem",
     "CheckReport",
+    "FileReplication",
     "MigrationReport",
+    "ReplicationReport",
     "check_blobs",
+    "check_replication",
     "erase_blob",
     "migrate_blobs",
 ]
@@ -194,3 +199,85 @@ def erase_blob(store: BlobStore, cid: str, *, reason: str) -> Tombstone:
     tombstone; reads then fail with ``BlobErasedError`` giving the reason. Records and proofs
     commit to the content's digest, not to the bytes, so they stay valid."""
     return store.erase(cid, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class FileReplication:
+    """Where one blob is: ``nodes`` are the primary, then each replica, with what each said."""
+
+    cid: str
+    kind: Kind
+    nodes: tuple[tuple[str, NodeState], ...]
+
+    @property
+    def copies(self) -> int:
+        return sum(state == "present" for _, state in self.nodes)
+
+    @property
+    def under_replicated(self) -> bool:
+        """A public blob (or one the primary knows nothing of) not on every node."""
+        return self.kind in ("public", "unknown") and self.copies < len(self.nodes)
+
+    @property
+    def leaked(self) -> bool:
+        """A private or erased blob that a replica holds."""
+        return self.kind in ("private", "erased") and any(s == "present" for _, s in self.nodes[1:])
+
+    @property
+    def lost(self) -> bool:
+        """Every node answered, and none holds the blob."""
+        return self.kind != "erased" and all(state == "missing" for _, state in self.nodes)
+
+
+@dataclass
+class ReplicationReport:
+    files: list[FileReplication] = field(default_factory=list)
+    #: Blobs copied to the nodes that lacked them (or removed from replicas) by ``repair``.
+    repaired: list[str] = field(default_factory=list)
+
+    def figures(self) -> dict[str, int]:
+        """How many files are public, on every node, under-replicated, private, leaked, lost."""
+        files = self.files
+        return {
+            "public": sum(f.kind == "public" for f in files),
+            "replicated": sum(f.kind == "public" and f.copies == len(f.nodes) for f in files),
+            "under_replicated": sum(f.under_replicated for f in files),
+            "private": sum(f.kind == "private" for f in files),
+            "leaked": sum(f.leaked for f in files),
+            "lost": sum(f.lost for f in files),
+        }
+
+    @property
+    def healthy(self) -> bool:
+        return not any(f.under_replicated or f.leaked or f.lost for f in self.files)
+
+
+def check_replication(
+    store: ReplicatedBlobStore,
+    cids: Iterable[str],
+    *,
+    repair: bool = False,
+    progress: Callable[[FileReplication], None] | None = None,
+) -> ReplicationReport:
+    """Ask the primary and every replica which of ``cids`` they hold. With ``repair``: each public
+    blob missing somewhere is copied there from a node that has it (CID checked), each private or
+    erased blob found on a replica removed, and then the queue worked through."""
+    report = ReplicationReport()
+    for cid in dict.fromkeys(cids):
+        try:
+            kind = store.kind(cid)
+        except BlobStoreError:  # no metadata here, and the primary cannot be asked
+            kind = "unknown"
+        found = FileReplication(cid, kind, tuple(store.node_states(cid)))
+        if repair and (found.under_replicated or found.leaked):
+            store.restore_primary(cid)
+            store.reconcile(cid)
+            found = FileReplication(cid, kind, tuple(store.node_states(cid)))
+            if not (found.under_replicated or found.leaked):
+                report.repaired.append(cid)
+        report.files.append(found)
+        if progress is not None:
+            progress(found)
+    if repair:
+        store.replicate_pending()
+    return report

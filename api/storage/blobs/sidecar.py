@@ -156,6 +156,13 @@ class Sidecars:
             },
         )
 
+    def remove(self, cid: str) -> None:
+        """Delete the file of ``cid`` (not durably: a file that comes back is read again)."""
+        try:
+            self.path(cid).unlink(missing_ok=True)
+        except OSError as exc:
+            raise write_failed(exc, f"cannot remove {self.path(cid)}") from exc
+
     def iter_docs(self) -> Iterator[dict[str, Any]]:
         if not self.root.exists():
             return

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.consortium import network
+from scripts.consortium.network import stop_process
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-GETH = Path(os.environ.get("SUNLIGHT_GETH", Path.home() / ".cache" / "sunlight" / "bin" / "geth"))
+#: geth 1.13.15, the consortium's (scripts/setup/40-geth.sh builds it); its --dev mode as well.
+GETH = Path(os.environ.get("SUNLIGHT_GETH", network.GETH))
 
 #: anvil's well-known development keys (mnemonic "test test ... junk"): test chains only.
 ANVIL_KEYS = [
@@ -84,13 +87,8 @@ class Node:
 
     def stop(self) -> None:
         """Stop gracefully (anvil writes its --state file on SIGTERM... and SIGINT)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGINT)
         self.proc = None
         if self.log:
             self.log.close()
@@ -113,14 +111,15 @@ def anvil(workdir: Path, *extra: str, port: int | None = None) -> Node:
     return Node("anvil", argv, port, list(ANVIL_KEYS), workdir)
 
 
-def geth_dev(workdir: Path) -> Node:
-    """geth --dev: instant sealing; its developer account funds a fresh key we control."""
+def geth_dev(workdir: Path, period_s: int = 0) -> Node:
+    """geth --dev: instant sealing (or a block every ``period_s``); its developer account funds a
+    fresh key we control."""
     port = free_port()
     argv = [
         str(GETH),
         "--dev",
         "--dev.period",
-        "0",
+        str(period_s),
         "--datadir",
         str(workdir / "geth"),
         "--http",
@@ -147,10 +146,21 @@ def fund_from_dev_account(node: Node, address: str, wei: int = 10**21) -> None:
     dev = node.call("eth_accounts")[0]
     tx = node.call("eth_sendTransaction", {"from": dev, "to": address, "value": hex(wei)})
     deadline = time.monotonic() + 30
-    while node.call("eth_getTransactionReceipt", tx) is None:
+    while _receipt_while_indexing(node, tx) is None:
         if time.monotonic() > deadline:
             raise RuntimeError("funding transaction not mined")
         time.sleep(0.1)
+
+
+def _receipt_while_indexing(node: Node, tx: str) -> Any:
+    """The receipt, or None; also None while a geth just started answers "transaction indexing
+    is in progress" (it builds its transaction index in the background)."""
+    try:
+        return node.call("eth_getTransactionReceipt", tx)
+    except RuntimeError as e:
+        if "indexing is in progress" not in str(e):
+            raise
+        return None
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""A real Kubo node for the blob-store tests: one offline daemon for the session.
+"""Real Kubo nodes for the blob-store tests: one offline daemon for the session, and for the
+replication tests a pair (this organisation's node and another's) started and stopped by each test.
 
 Without the binary the tests skip locally and fail under CI (CI=true): scripts/setup/20-kubo.sh
 builds it (``make setup-services``).
@@ -14,6 +15,7 @@ import pytest
 
 from api.storage.blobs import KuboBlobStore, LocalBlobStore
 from tests.support.kubo import KuboDaemon, kubo_binary, running_kubo
+from tests.support.net import free_port
 
 KEK = bytes(range(32))
 
@@ -52,3 +54,20 @@ def kubo_store(kubo: KuboDaemon, tmp_path: Path) -> Iterator[KuboBlobStore]:
 @pytest.fixture
 def local_store(tmp_path: Path) -> LocalBlobStore:
     return LocalBlobStore(tmp_path / "blobs", kek=KEK)
+
+
+@pytest.fixture
+def kubo_pair(kubo_binary_path: Path, tmp_path: Path) -> Iterator[tuple[KuboDaemon, KuboDaemon]]:
+    """The primary node and a replica (another organisation's), both running; each keeps its API
+    port across a stop and a start. Both are stopped and removed whatever the test did."""
+    nodes: list[KuboDaemon] = []
+    try:
+        for name in ("primary", "replica"):
+            node = KuboDaemon(kubo_binary_path, repo=tmp_path / f"ipfs-{name}")
+            nodes.append(node)
+            node.pin_api_port(free_port())
+            node.start()
+        yield nodes[0], nodes[1]
+    finally:
+        for node in nodes:
+            node.cleanup()

@@ -1,0 +1,1 @@
+"""Project scripts: contract compilation, setup of the real components, the loopback consortium."""
