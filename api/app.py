@@ -22,7 +22,7 @@ from api.service.committer import Committer
 from api.service.notary import Notary
 from api.settings import Settings
 from api.storage.anchors import AnchorStore
-from api.storage.blobs import blob_store_from_settings
+from api.storage.blobs import ReplicatedBlobStore, blob_store_from_settings
 from api.storage.errors import database_error
 from api.storage.parties import (
     AuthError,
@@ -31,6 +31,7 @@ from api.storage.parties import (
     PartyStore,
     RateLimitedError,
 )
+from api.storage.projects import ProjectStore
 from notary.errors import (
     AnchorError,
     BlobErasedError,
@@ -48,6 +49,7 @@ from notary.errors import (
     StorageFullError,
     VerificationError,
 )
+from notary.lifecycle import LifecycleRefusal
 
 log = logging.getLogger("sunlight.api")
 
@@ -68,6 +70,7 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (AnchorError, 502),
     (LogError, 503),
     (InvalidJSONError, 400),
+    (LifecycleRefusal, 422),  # the body says which rule (docs/api.md, "The project lifecycle")
     (RecordError, 422),
     (InvalidRequestError, 422),
     (VerificationError, 422),
@@ -98,11 +101,14 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
             rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failures_per_minute
         ),
         committer=Committer(notary, blobs),
+        projects=ProjectStore(notary.log.engine),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         thread = None
+        if isinstance(blobs, ReplicatedBlobStore):  # stopped by blobs.close() below
+            blobs.start_replicating(settings.replicate_interval_s)
         if run_anchorer:
             thread = threading.Thread(
                 target=_anchor_loop, args=(ctx,), name="anchorer", daemon=True
@@ -166,9 +172,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def notary_error(_: Request, exc: NotaryError) -> JSONResponse:
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(
-            {"error": exc.code, "detail": str(exc)}, status_code=status, headers=headers
-        )
+        body: dict[str, Any] = {"error": exc.code, "detail": str(exc)}
+        if isinstance(exc, LifecycleRefusal):
+            body |= {
+                "rule": exc.rule,
+                "message": exc.message,
+                "message_zh": exc.message_zh,
+                "allowed": list(exc.allowed),
+            }
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_failed(request: Request, exc: SQLAlchemyError) -> JSONResponse:

@@ -11,6 +11,8 @@ from pydantic import (
     ModelWrapValidatorHandler,
     SecretStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,8 +72,14 @@ class Settings(BaseSettings):
     notary_key: SecretStr = SecretStr("")
     #: Also compute SM3 (GB/T 32905) content digests.
     sm3: bool = False
+    #: PEM file of the CA root certificates a party's signing-key certificate must chain to
+    #: (CA 认证); empty: keys are registered without certificates only.
+    party_ca_file: Path | None = None
 
     chain_rpc_url: str = ""
+    #: Other organisations' nodes of the same chain (comma-separated), tried in turn when the node
+    #: in use cannot be reached (docs/deployment.md).
+    chain_failover_urls: str = ""
     contract_address: str = ""
     anchor_private_key: SecretStr = SecretStr("")
     anchor_interval_s: float = Field(default=30.0, gt=0)
@@ -84,6 +92,12 @@ class Settings(BaseSettings):
     chain_cache_s: float = Field(default=60.0, ge=0)
 
     ipfs_api: str = ""
+    #: Kubo RPC URLs (comma-separated) of other organisations' IPFS nodes, each to hold a copy of
+    #: every public file (docs/blobs.md, Replication); ``http://user:password@host:5001`` for a node
+    #: that asks for credentials.
+    ipfs_replicas: str = ""
+    #: Seconds between retries of files not yet on every replica (a replica that was down).
+    replicate_interval_s: float = Field(default=10.0, gt=0)
     #: Bodies other than uploads (JSON, bundles) may not exceed this.
     max_json_bytes: int = Field(default=1024 * 1024, gt=0)
     #: Unauthenticated requests to public routes, per client address.
@@ -103,12 +117,40 @@ class Settings(BaseSettings):
     admin_token: SecretStr = SecretStr("")
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     blob_kek: SecretStr = SecretStr("")  # private blobs' key-encryption key (docs/blobs.md)
+    #: Site photos taken this many days before a project's planned start or after its planned
+    #: end are flagged (notary/evidence/photos.py).
+    photo_date_tolerance_days: int = Field(default=7, ge=0, le=3650)
+    #: Photos whose perceptual hashes differ in at most this many of 64 bits are the same picture.
+    photo_phash_max_distance: int = Field(default=10, ge=0, le=16)
+    #: The project lifecycle's rules (budget ceilings, required fields, notice period, quorum): a
+    #: JSON file, or TOML if it ends in .toml (notary.lifecycle.LifecycleRules); unset: the defaults.
+    lifecycle_rules: Path | None = None
 
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'sunlight.db').resolve()}"
+
+    @property
+    def failover_urls(self) -> list[str]:
+        """``CHAIN_FAILOVER_URLS`` as a list, empty entries dropped."""
+        return [u.strip() for u in self.chain_failover_urls.split(",") if u.strip()]
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """``IPFS_REPLICAS`` as a list, empty entries dropped."""
+        return [u.strip() for u in self.ipfs_replicas.split(",") if u.strip()]
+
+    @field_validator("ipfs_replicas")
+    @classmethod
+    def _replicas_are_other_nodes(cls, value: str, info: ValidationInfo) -> str:
+        urls = [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
+        if any(not re.fullmatch(r"https?://[^\s/]+", u) for u in urls):
+            raise ValueError("each entry must be a Kubo RPC URL like http://host:5001")
+        if len(set(urls)) != len(urls) or info.data.get("ipfs_api", "").rstrip("/") in urls:
+            raise ValueError("a replica must be another node than SUNLIGHT_IPFS_API and each other")
+        return value
 
     def allows_host(self, host: str) -> bool:
         """Whether a Host header is exactly an allowed name, with a port or not (``localhost:8000``,

@@ -7,7 +7,18 @@ import sys
 
 from bench._util import OUT
 
-SUITES = ["merkle", "log", "hash", "blobs", "chain", "http"]
+SUITES = [
+    "merkle",
+    "log",
+    "hash",
+    "blobs",
+    "chain",
+    "consortium",
+    "http",
+    "completeness",
+    "photos",
+    "lifecycle",
+]
 
 
 def main() -> None:

@@ -15,7 +15,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from api.cli.blobs import blobs_app
 from api.cli.chain import anchorer_command, contract_app
 from api.cli.common import DataDir, err, out, settings_for
+from api.cli.keys import keygen, sign
 from api.cli.verify import verify
+from api.cli.verify_project import verify_project
 from api.recursion import restore_recursion_limit
 from api.service.audit import audit_log
 from api.service.notary import Notary
@@ -118,13 +120,15 @@ def audit(data_dir: DataDir = None) -> None:
             notary.log,
             public_key=notary.key.public_key,
             progress=lambda n: err.print(f"  {n} entries checked", highlight=False),
+            rules=notary.rules,
         )
     finally:
         notary.close()
     for finding in report.findings:
         out.print(f"[red]TAMPERED[/] {finding}", highlight=False, soft_wrap=True)
     summary = (
-        f"{report.entries} entries, {report.nodes} subtree hashes, {report.checkpoints} checkpoints"
+        f"{report.entries} entries, {report.nodes} subtree hashes, {report.checkpoints} "
+        f"checkpoints, {report.projects} project states"
     )
     if report.ok:
         out.print(f"[green]audit passed[/]: {summary} recomputed, all match", soft_wrap=True)
@@ -242,6 +246,9 @@ def party_revoke(token_id: str, data_dir: DataDir = None) -> None:
 
 
 app.command()(verify)
+app.command()(keygen)
+app.command()(sign)
+app.command("verify-project")(verify_project)
 app.add_typer(blobs_app, name="blobs")
 app.add_typer(contract_app, name="contract")
 app.command("anchorer")(anchorer_command)

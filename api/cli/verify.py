@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
 
 from api.cli.common import out
-from notary.bundle import ProofBundle, parse_bundle, verify_bundle
-from notary.chainview import ChainView
+from notary.bundle import parse_bundle, verify_bundle
+from notary.chainview import Anchor
 from notary.digests import digest_stream
 from notary.errors import TrustRootError
 from notary.jsonin import loads
 from notary.signing import parse_public_key
 from notary.trust import TrustedChain, TrustedLog, TrustRoot, parse_trust_root
 from notary.verdict import Level, VerificationReport
+
+if TYPE_CHECKING:
+    from anchors.base import ChainReader
 
 EXIT = {
     Level.ANCHORED: 0,
@@ -42,45 +45,80 @@ _HEADLINE = {
 }
 
 
+LogKey = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Pin this notary public key (base64 raw Ed25519): a trust root."),
+]
+TrustFile = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(exists=True, dir_okay=False, help="A sunlight-trust/1 file of known logs."),
+]
+RpcUrl = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Ethereum JSON-RPC URL of a node you trust (with --contract)."),
+]
+Contract = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="The EvidenceAnchor contract you trust (with --rpc-url)."),
+]
+ChainId = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(help="The chain id you trust (default: the one the --rpc-url node reports)."),
+]
+Confirmations = Annotated[
+    int, typer.Option(min=1, help="Blocks an anchor needs (its own included).")
+]
+JsonOutput = Annotated[bool, typer.Option("--json")]
+
+
 def verify(
     bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False)] = None,  # noqa: UP045
-    log_key: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Pin this notary public key (base64 raw Ed25519): a trust root."),
-    ] = None,
-    trust: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(exists=True, dir_okay=False, help="A sunlight-trust/1 file of known logs."),
-    ] = None,
-    rpc_url: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Ethereum JSON-RPC URL of a node you trust (with --contract)."),
-    ] = None,
-    contract: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="The EvidenceAnchor contract you trust (with --rpc-url)."),
-    ] = None,
-    chain_id: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option(help="The chain id you trust (default: the one the --rpc-url node reports)."),
-    ] = None,
-    confirmations: Annotated[
-        int, typer.Option(min=1, help="Blocks an anchor needs (its own included).")
-    ] = 1,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    log_key: LogKey = None,
+    trust: TrustFile = None,
+    rpc_url: RpcUrl = None,
+    contract: Contract = None,
+    chain_id: ChainId = None,
+    confirmations: Confirmations = 1,
+    json_output: JsonOutput = False,
 ) -> None:
     """Verify a proof bundle against the trust root you name: a pinned log key, a chain and
     contract you trust, or a trust file. With none, the verdict is at best 'not authenticated'."""
     parsed = parse_bundle(bundle.read_bytes())
+    root, view = trust_root(log_key, trust, rpc_url, contract, chain_id, confirmations)
+    if view is None:
+        view = chain_of_trust_file(root, parsed.checkpoint.log_id, parsed.anchor)
+    digest = None
+    if file is not None:
+        content = parsed.record.get("content")
+        wants_sm3 = isinstance(content, dict) and bool(content.get("sm3"))
+        with file.open("rb") as f:
+            digest = digest_stream(f, sm3=wants_sm3)
+    report = verify_bundle(parsed, trust=root, file_digest=digest, chain=view)
+    if json_output:
+        print(json.dumps(report.to_json()))
+    else:
+        print_report(str(bundle), report)
+    raise typer.Exit(EXIT[report.level])
+
+
+def trust_root(
+    log_key: str | None,
+    trust: Path | None,
+    rpc_url: str | None,
+    contract: str | None,
+    chain_id: int | None,
+    confirmations: int,
+) -> tuple[TrustRoot, ChainReader | None]:
+    """The trust root the options name, and read access to the chain they name (if any)."""
     root = parse_trust_root(loads(trust.read_bytes(), what="trust file")) if trust else TrustRoot()
-    view: ChainView | None = None
+    view: ChainReader | None = None
     named: TrustedChain | None = None
     if rpc_url or contract:
         if not (rpc_url and contract):
             raise TrustRootError(
                 "name the chain you trust with both --rpc-url and --contract: the contract a "
-                "bundle names is only a hint"
+                "proof names is only a hint"
             )
         view = _open_chain(rpc_url, contract)
         named = TrustedChain(
@@ -94,41 +132,27 @@ def verify(
         root = root.merged(TrustRoot(logs=(pinned,)))
     elif named is not None:
         root = root.merged(TrustRoot(chains=(named,)))
-    if view is None:
-        view = _chain_of_trust_file(root, parsed)
-    digest = None
-    if file is not None:
-        content = parsed.record.get("content")
-        wants_sm3 = isinstance(content, dict) and bool(content.get("sm3"))
-        with file.open("rb") as f:
-            digest = digest_stream(f, sm3=wants_sm3)
-    report = verify_bundle(parsed, trust=root, file_digest=digest, chain=view)
-    if json_output:
-        print(json.dumps(report.to_json()))
-    else:
-        _print_report(str(bundle), report)
-    raise typer.Exit(EXIT[report.level])
+    return root, view
 
 
-def _open_chain(rpc_url: str, contract: str) -> ChainView:
+def _open_chain(rpc_url: str, contract: str) -> ChainReader:
     from anchors import open_reader  # noqa: PLC0415 - web3 is only needed for chain checks
 
     return open_reader(rpc_url, contract)
 
 
-def _chain_of_trust_file(root: TrustRoot, bundle: ProofBundle) -> ChainView | None:
-    """Read access to the trusted chain the bundle says it is anchored on, through the endpoint
-    the trust file names for it. The bundle only selects among chains the verifier trusts."""
-    anchor = bundle.anchor
+def chain_of_trust_file(root: TrustRoot, log_id: str, anchor: Anchor | None) -> ChainReader | None:
+    """Read access to the trusted chain a proof says it is anchored on, through the endpoint
+    the trust file names for it. The proof only selects among chains the verifier trusts."""
     if anchor is None:
         return None
-    for chain in root.chains_for(bundle.checkpoint.log_id):
+    for chain in root.chains_for(log_id):
         if chain.rpc_url and chain.names(anchor.chain_id, anchor.contract):
             return _open_chain(chain.rpc_url, chain.contract)
     return None
 
 
-def _print_report(name: str, report: VerificationReport) -> None:
+def print_report(name: str, report: VerificationReport) -> None:
     table = Table(title=name, show_lines=False)
     table.add_column("check")
     table.add_column("result")

@@ -49,3 +49,24 @@ def test_secrets_do_not_print(tmp_path):
         data_dir=tmp_path, admin_token="very-secret-token", anchor_private_key="0xdeadbeef"
     )
     assert "very-secret-token" not in repr(s) and "deadbeef" not in str(s.model_dump())
+
+
+def test_replicas_are_other_nodes_and_their_credentials_never_print(tmp_path):
+    s = Settings(
+        data_dir=tmp_path,
+        ipfs_api="http://127.0.0.1:5001",
+        ipfs_replicas=" http://ipfs.audit-bureau:5001 , https://sunlight:pw-42@ipfs.county:5001/,",
+    )
+    assert s.replica_urls == [
+        "http://ipfs.audit-bureau:5001",
+        "https://sunlight:pw-42@ipfs.county:5001/",
+    ]
+    for bad, rule in [
+        ("ftp://sunlight:pw-42@ipfs.county", "each entry must be a Kubo RPC URL"),
+        ("http://ipfs.county:5001/api/v0", "each entry must be a Kubo RPC URL"),
+        ("http://127.0.0.1:5001/", "another node than SUNLIGHT_IPFS_API"),
+        ("http://a:1,http://a:1/", "another node than SUNLIGHT_IPFS_API and each other"),
+    ]:
+        with pytest.raises(SettingsError, match=f"SUNLIGHT_IPFS_REPLICAS: .*{rule}") as refused:
+            Settings(data_dir=tmp_path, ipfs_api="http://127.0.0.1:5001", ipfs_replicas=bad)
+        assert "pw-42" not in str(refused.value)
