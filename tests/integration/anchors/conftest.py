@@ -50,8 +50,9 @@ class Chain:
         if self.kind == "anvil":
             self.call("evm_mine")
         elif self.kind == "geth":
+            assert self.node is not None
             dev = self.call("eth_accounts")[0]
-            self.call("eth_sendTransaction", {"from": dev, "to": dev, "value": "0x0"})
+            nodes.send_from_dev(self.node, dev, dev, 0)
         else:
             self.backend.poll()
 

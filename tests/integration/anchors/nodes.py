@@ -144,12 +144,29 @@ def geth_dev(workdir: Path, period_s: int = 0) -> Node:
 
 def fund_from_dev_account(node: Node, address: str, wei: int = 10**21) -> None:
     dev = node.call("eth_accounts")[0]
-    tx = node.call("eth_sendTransaction", {"from": dev, "to": address, "value": hex(wei)})
+    tx = send_from_dev(node, dev, address, wei)
     deadline = time.monotonic() + 30
     while _receipt_while_indexing(node, tx) is None:
         if time.monotonic() > deadline:
             raise RuntimeError("funding transaction not mined")
         time.sleep(0.1)
+
+
+def send_from_dev(node: Node, dev: str, address: str, wei: int) -> str:
+    """Send from geth's dev account with the pool's next nonce. On a loaded machine geth --dev
+    can still hold an earlier transaction of the dev account in its pool and answer "already
+    known" or "replacement transaction underpriced"; then wait a little and send with the next
+    pending nonce (and another value, so it is never the same transaction)."""
+    for attempt in range(10):
+        nonce = int(node.call("eth_getTransactionCount", dev, "pending"), 16)
+        body = {"from": dev, "to": address, "value": hex(wei + attempt), "nonce": hex(nonce)}
+        try:
+            return str(node.call("eth_sendTransaction", body))
+        except RuntimeError as e:
+            if "already known" not in str(e) and "underpriced" not in str(e):
+                raise
+            time.sleep(0.5)
+    raise RuntimeError("geth --dev kept refusing the funding transaction")
 
 
 def _receipt_while_indexing(node: Node, tx: str) -> Any:
