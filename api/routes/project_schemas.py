@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.routes.schemas import ERRORS, RecordAccepted
+from api.service.photos import ShownEvidence
 from notary.lifecycle import Power
 from notary.records import Identifier
 
@@ -125,6 +126,8 @@ class TimelineRecord(BaseModel):
     submitter: str
     org: str | None
     received_at: str
+    #: A site photo's EXIF facts and flags (as ``GET /v1/records/{id}`` shows them).
+    evidence: ShownEvidence | None = None
 
 
 class TimelineStep(BaseModel):

@@ -15,7 +15,15 @@ from fastapi import APIRouter, Body, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.context import AppContext
-from api.routes.deps import Ctx, CurrentParty, MaybePrincipal, known, may_read, require_role
+from api.routes.deps import (
+    Ctx,
+    CurrentParty,
+    MaybePrincipal,
+    known,
+    may_read,
+    photo_evidence,
+    require_role,
+)
 from api.routes.project_schemas import (
     LIFECYCLE_ERRORS,
     OrganisationIn,
@@ -192,11 +200,11 @@ async def timeline(ctx: Ctx, who: MaybePrincipal, code: str) -> Timeline:
 def _timeline(ctx: AppContext, who: Principal | None, code: str) -> Timeline:
     project = ctx.projects.project(code)
     entries = HeadsStore(ctx.notary.log.engine).project_entries(code, ctx.notary.log.size)
+    shown = [s for s in entries if may_read(who, s.public, s.record.submitter)]
+    evidence = photo_evidence(ctx, who, shown)
     steps: list[TimelineStep] = []
-    for stored in entries:
+    for stored in shown:
         record = stored.record
-        if not may_read(who, stored.public, record.submitter):
-            continue
         if not steps or steps[-1].stage != record.stage:
             steps.append(TimelineStep(stage=record.stage, records=[]))
         steps[-1].records.append(
@@ -207,6 +215,7 @@ def _timeline(ctx: AppContext, who: Principal | None, code: str) -> Timeline:
                 submitter=record.submitter,
                 org=record.org,
                 received_at=record.received_at,
+                evidence=evidence.get(stored.index),
             )
         )
     return Timeline(code=code, step=project.row.step, steps=steps)

@@ -272,14 +272,21 @@ def photo_policy(settings: Settings) -> PhotoPolicy:
 
 
 def assess_photo(
-    index: PhotoIndex, evidence: PhotoEvidence, frame: ProjectFrame, policy: PhotoPolicy
+    index: PhotoIndex,
+    evidence: PhotoEvidence,
+    frame: ProjectFrame,
+    policy: PhotoPolicy,
+    *,
+    before: int | None = None,
 ) -> tuple[Flag, ...]:
-    """The flags of a photo about to be filed in ``frame``'s project: the rules of
-    :func:`notary.evidence.photos.photo_flags` over the copies the index finds in other projects."""
+    """The flags of a photo filed in ``frame``'s project: the rules of
+    :func:`notary.evidence.photos.photo_flags` over the copies the index finds in other projects
+    (``before``: only those earlier in the log than that leaf)."""
     matches = index.matches(
         evidence.sha256,
         evidence.phash,
         exclude_project=frame.code,
         max_distance=policy.near_duplicate_distance,
+        before=before,
     )
     return photo_flags(evidence, frame, matches, policy)

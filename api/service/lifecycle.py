@@ -15,6 +15,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ __all__ = [
     "next_kinds",
     "people_of",
     "rules_from_settings",
+    "settings_document",
 ]
 
 REGISTRATION = "project_registration"
@@ -65,8 +67,10 @@ _MAX_KNOWN = 10_000
 PUBLIC_KINDS = frozenset({REGISTRATION, "power_assignment"})
 
 
+@lru_cache(maxsize=4096)
 def actor_of(party: Party) -> Actor | None:
-    """The lifecycle actor a party is: a person with an organisation and lifecycle roles."""
+    """The lifecycle actor a party is: a person with an organisation and lifecycle roles (the
+    same actor for the same party, as each request looks its submitter up)."""
     if party.organisation is None or not party.lifecycle_roles:
         return None
     return Actor(
@@ -126,11 +130,9 @@ class LifecycleGate:
                     "lifecycle: register the project under a new code",
                     f"项目编号 {record.project} 已有 {count} 条流程外的记录，请用新的编号登记",
                 )
-            current = ProjectState()
-        elif isinstance(state, ProjectRow) and state.value is not None:
-            current = state.value  # this gate's own, for the project's previous record
+            current, previous = ProjectState(), None
         else:
-            current = self._parse(str(record.project), state)
+            current, previous = self._previous(str(record.project), state)
         if record.kind in PUBLIC_KINDS and not record.public:
             raise LifecycleRefusal(
                 "record.must_be_public",
@@ -143,18 +145,23 @@ class LifecycleGate:
         signers = tuple(self._people[s.party] for s in record.signatures if s.party in self._people)
         at = datetime.fromisoformat(record.received_at)
         proposal = Proposal.of_record(record, signers)
-        row = project_row(decide(current, proposal, actor, at, self._rules).state)
+        row = project_row(decide(current, proposal, actor, at, self._rules).state, previous)
         if len(self._known) >= _MAX_KNOWN:
             self._known.clear()
         self._known[str(record.project)] = row
         return row
 
-    def _parse(self, code: str, state: str | ProjectRow) -> ProjectState:
+    def _previous(
+        self, code: str, state: str | ProjectRow
+    ) -> tuple[ProjectState, ProjectRow | None]:
+        """The project's state before the record, and its row when this notary made it."""
+        if isinstance(state, ProjectRow) and state.value is not None:
+            return state.value, state  # this gate's own, for the project's previous record
         text = state if isinstance(state, str) else state.state
         last = self._known.get(code)
         if last is not None and last.value is not None and last.state == text:
-            return last.value
-        return ProjectState.model_validate_json(text)
+            return last.value, last
+        return ProjectState.model_validate_json(text), None
 
 
 def not_registered(person: str) -> LifecycleRefusal:
@@ -215,6 +222,19 @@ def next_kinds(state: ProjectState, actor: Actor | None) -> tuple[str, ...]:
     return tuple(k for k in accepted_kinds(state.step, actor.roles) if k != REGISTRATION)
 
 
+def settings_document(path: Path, variable: str) -> Any:
+    """The document of a rules file a setting names: JSON, or TOML if it ends in .toml. A file
+    that cannot be read is a :class:`SettingsError` naming ``variable``."""
+    toml = path.suffix == ".toml"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return tomllib.loads(text) if toml else jsonin.loads(text, what="rules")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, InvalidJSONError) as e:
+        raise SettingsError(
+            f"{variable}: {path} cannot be read as {'TOML' if toml else 'JSON'}: {e}"
+        ) from None
+
+
 def rules_from_settings(settings: Settings) -> LifecycleRules:
     """The rules of ``SUNLIGHT_LIFECYCLE_RULES`` (a JSON or TOML file), or the defaults when it
     is empty. A file that cannot be read or holds bad rules is a :class:`SettingsError` naming
@@ -222,14 +242,7 @@ def rules_from_settings(settings: Settings) -> LifecycleRules:
     path = settings.lifecycle_rules
     if path is None:
         return LifecycleRules()
-    toml = path.suffix == ".toml"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        document = tomllib.loads(text) if toml else jsonin.loads(text, what="rules")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, InvalidJSONError) as e:
-        raise SettingsError(
-            f"SUNLIGHT_LIFECYCLE_RULES: {path} cannot be read as {'TOML' if toml else 'JSON'}: {e}"
-        ) from None
+    document = settings_document(path, "SUNLIGHT_LIFECYCLE_RULES")
     try:
         return load_rules(document)
     except RulesError as e:

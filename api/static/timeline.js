@@ -227,6 +227,23 @@ function detailRows(record, data) {
   ];
 }
 
+// A site photo's flags, as the server raised them (not part of the proof): in plain words.
+function flagWords(flag) {
+  const ev = isObject(flag.evidence) ? flag.evidence : {};
+  const metres = typeof ev.distance_m === "number" ? ev.distance_m : null;
+  const distance = metres === null ? null
+    : metres >= 1000 ? t("unit.km", { n: (metres / 1000).toFixed(1) }) : t("unit.m", { n: Math.round(metres) });
+  const key = `flag.${flag.id}`;
+  if (!(key in WORDS.zh)) return t("flag.other", { id: text(flag.id) });
+  return t(key, { distance, days: Number.isInteger(ev.days_outside) ? ev.days_outside : "?" });
+}
+
+function photoFlags(item) {
+  const flags = isObject(item.evidence) && Array.isArray(item.evidence.flags) ? item.evidence.flags : [];
+  const words = flags.filter(isObject).map(flagWords);
+  return words.length ? el("ul", { class: "record-flags" }, words.map((w) => el("li", { class: "record-flag" }, w))) : null;
+}
+
 function renderRecord(item, data) {
   const { status, record } = recordStatus(item, data);
   const actor = record && isObject(record.data) && isObject(record.data.actor) ? record.data.actor : {};
@@ -242,6 +259,7 @@ function renderRecord(item, data) {
       el("span", { class: "record-kind" }, kindWords(item.kind)),
       el("span", { class: `record-status record-status--${status}` }, t(`record.${status}`))),
     fields(rows),
+    photoFlags(item),
     el("a", { class: "record-link", href: `/verify?id=${encodeURIComponent(item.id)}` }, t("record.check_one")));
 }
 

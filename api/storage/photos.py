@@ -17,14 +17,17 @@ from functools import cache
 from itertools import combinations
 from typing import TypeVar
 
-from sqlalchemy import Engine, Row, insert, or_, select
+from sqlalchemy import Engine, Row, exists, insert, or_, select
 
 from api.storage import db
 from api.storage.errors import db_errors
 from notary.errors import InvalidRequestError
 from notary.evidence.photos import PHASH_BITS, Flag, PhotoEvidence, PhotoMatch, hamming
 
-__all__ = ["MAX_LOOKUP_DISTANCE", "MAX_MATCHES", "IndexedPhoto", "PhotoIndex"]
+__all__ = ["MAX_LOOKUP_DISTANCE", "MAX_MATCHES", "SITE_PHOTO", "IndexedPhoto", "PhotoIndex"]
+
+#: The record kind whose files are indexed.
+SITE_PHOTO = "site_photo"
 
 _T = TypeVar("_T")
 
@@ -104,6 +107,35 @@ class PhotoIndex:
         return None if row is None else _photo(row)
 
     @db_errors
+    def get_many(self, leaves: Sequence[int]) -> dict[int, IndexedPhoto]:
+        """The photos filed at ``leaves`` (those that are photos), by leaf index."""
+        found: dict[int, IndexedPhoto] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(leaves)):
+                rows = conn.execute(select(db.photos).where(db.photos.c.leaf_index.in_(chunk)))
+                found.update((p.leaf_index, p) for p in map(_photo, rows))
+        return found
+
+    @db_errors
+    def unindexed(self, after: int, limit: int) -> list[int]:
+        """The leaves after ``after`` of site photos with a file that the index lacks (their
+        process stopped between the append and the indexing), in log order, at most ``limit``."""
+        e, t = db.entries.c, db.photos.c
+        query = (
+            select(e.idx)
+            .where(
+                e.idx > after,
+                e.kind == SITE_PHOTO,
+                e.content_cid.is_not(None),
+                ~exists().where(t.leaf_index == e.idx),
+            )
+            .order_by(e.idx)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.scalars(query)]
+
+    @db_errors
     def matches(
         self,
         sha256: str,
@@ -111,10 +143,12 @@ class PhotoIndex:
         *,
         exclude_project: str | None,
         max_distance: int,
+        before: int | None = None,
     ) -> tuple[PhotoMatch, ...]:
         """Photos filed under another project than ``exclude_project`` (None: under a project)
         that are the same file (``sha256``) or whose perceptual hash is at most ``max_distance``
-        bits from ``phash``: the same files first, then the nearest; at most MAX_MATCHES."""
+        bits from ``phash``: the same files first, then the nearest; at most MAX_MATCHES.
+        ``before``: only photos at a lower leaf (filed earlier in the log)."""
         if not 0 <= max_distance <= MAX_LOOKUP_DISTANCE:
             raise InvalidRequestError(f"max_distance must be 0..{MAX_LOOKUP_DISTANCE}")
         t = db.photos.c
@@ -128,6 +162,8 @@ class PhotoIndex:
         query = select(t.leaf_index, t.record_id, t.project, t.sha256, t.phash).where(
             or_(*wanted), t.project.is_distinct_from(exclude_project)
         )
+        if before is not None:
+            query = query.where(t.leaf_index < before)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         found = []

@@ -135,10 +135,16 @@ class ProjectRow:
         }
 
 
-def project_row(state: ProjectState) -> ProjectRow:
-    """The row of a registered project's state."""
+def project_row(state: ProjectState, previous: ProjectRow | None = None) -> ProjectRow:
+    """The row of a registered project's state. ``previous``, the row of the state it follows,
+    lends its power holders when the record left them as they were (most records do)."""
     project = state.project
     assert project is not None, "only a registered project has a row"
+    before = previous.value if previous is not None else None
+    if previous is not None and before is not None and before.powers is state.powers:
+        powers = previous.powers
+    else:
+        powers = tuple(sorted((h.power.value, h.organisation, h.person) for h in state.powers))
     return ProjectRow(
         name=project.name,
         county=project.region.county,
@@ -146,7 +152,7 @@ def project_row(state: ProjectState) -> ProjectRow:
         village=project.region.village,
         owner=project.owner,
         step=state.step.value,
-        powers=tuple(sorted((h.power.value, h.organisation, h.person) for h in state.powers)),
+        powers=powers,
         value=state,
     )
 

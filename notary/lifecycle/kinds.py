@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -139,6 +140,11 @@ class KindSpec:
     requires: tuple[str, ...] = ()
     once: bool = False
     moves_to: Step | None = None
+
+    @cached_property
+    def permitted(self) -> tuple[Role, ...]:
+        """The roles that may submit the kind, in the order of :class:`Role`."""
+        return tuple(r for r in Role if r in self.roles)
 
 
 _S = Step

@@ -60,12 +60,13 @@ def decide(
     data = _check_actor(state, proposal, spec, actor)
     _check_order(state, spec, actor)
     change = EFFECTS.get(spec.kind, record_only)(state, data, Context(proposal, actor, at, rules))
+    kinds = state.in_step
     new = state.model_copy(
         update={
             **change.updates,
             "records": state.records + 1,
             "last_at": at,
-            "in_step": (*state.in_step, spec.kind),
+            "in_step": kinds if spec.kind in kinds else tuple(sorted((*kinds, spec.kind))),
         }
     )
     move = change.move or spec.moves_to
@@ -158,7 +159,7 @@ def _check_step(state: ProjectState, proposal: Proposal, spec: KindSpec, actor: 
 
 
 def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor: Actor) -> KindData:
-    permitted = tuple(r for r in Role if r in spec.roles)
+    permitted = spec.permitted
     if not actor.roles & set(permitted):
         raise LifecycleRefusal(
             "role.not_permitted",

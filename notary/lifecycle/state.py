@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from notary.lifecycle.kinds import Certificate, Step
 from notary.lifecycle.parties import Actor, Power, PowerHolder, Side
@@ -68,9 +68,10 @@ ObjectionStatus = Literal["pending", "dismissed"]
 class ProjectState(BaseModel):
     """Everything the rules need to know of a project, derived from its records alone.
 
-    ``in_step`` lists the kinds recorded since the project last entered its step (a project sent
-    back starts the step afresh); ``objections`` are this notice's, by number. Money is in fen:
-    ``contract_fen`` as signed, ``changes_fen`` the sum of change orders, ``requested_fen`` and
+    ``in_step`` holds the kinds recorded since the project last entered its step (a project sent
+    back starts the step afresh), each once, in the order of their names: a set, so that neither
+    the state nor a decision grows with a project's many site photos. ``objections`` are this
+    notice's, by number. Money is in fen: ``contract_fen`` as signed, ``changes_fen`` the sum of change orders, ``requested_fen`` and
     ``approved_fen`` the payment waiting for approval or for payment, ``paid_fen`` all paid.
     """
 
@@ -92,6 +93,12 @@ class ProjectState(BaseModel):
     approved_fen: int | None = None
     paid_fen: int = 0
     final_amount_fen: int | None = None
+
+    @field_validator("in_step")
+    @classmethod
+    def _as_set(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        # A state stored before in_step became a set listed each record's kind, in order.
+        return tuple(sorted(set(kinds)))
 
     def holder(self, power: Power) -> PowerHolder | None:
         """Who holds ``power`` in this project, if anyone yet."""

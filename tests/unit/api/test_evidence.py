@@ -4,58 +4,22 @@ import io
 import random
 import struct
 import time
-import zlib
 from datetime import datetime, timedelta, timezone
 from itertools import combinations
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import ExifTags, Image, ImageDraw
+from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
 from api.service.evidence import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageFacts, read_image
 from notary.evidence.geo import GeoPoint
 from notary.evidence.photos import PhotoPolicy, hamming
+from tests.support.photos import GARBAGE_EXIF, encode, exif_with, png_claiming, scene
 
 GPS = ExifTags.GPS
 THRESHOLD = PhotoPolicy().near_duplicate_distance
-
-
-def scene(seed: int, size: tuple[int, int] = (800, 600)) -> Image.Image:
-    """A picture with structure: a background, 5 to 14 shapes, a little noise."""
-    rnd = random.Random(seed)
-    img = Image.new("RGB", size, tuple(rnd.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(img)
-    w, h = size
-    for _ in range(rnd.randrange(5, 15)):
-        x0, y0 = rnd.randrange(w), rnd.randrange(h)
-        box = [x0, y0, x0 + rnd.randrange(20, w // 2), y0 + rnd.randrange(20, h // 2)]
-        color = tuple(rnd.randrange(256) for _ in range(3))
-        shape = rnd.choice(("rectangle", "ellipse", "line"))
-        if shape == "line":
-            draw.line(box, fill=color, width=rnd.randrange(3, 30))
-        else:
-            getattr(draw, shape)(box, fill=color)
-    return Image.blend(img, Image.effect_noise(size, 20).convert("RGB"), 0.1)
-
-
-def encode(img: Image.Image, fmt: str = "JPEG", **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt, **kw)
-    return buf.getvalue()
-
-
-def exif_with(
-    gps: dict[Any, Any] | None = None, exif_ifd: dict[Any, Any] | None = None, **base
-) -> Image.Exif:
-    exif = Image.Exif()
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update(gps or {})
-    exif.get_ifd(ExifTags.IFD.Exif).update(exif_ifd or {})
-    for tag, value in base.items():
-        exif[getattr(ExifTags.Base, tag)] = value
-    return exif
 
 
 HANGZHOU = {
@@ -214,23 +178,6 @@ def test_an_out_of_range_accuracy_or_altitude_is_dropped():
 # --- hostile images --------------------------------------------------------------------------
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A PNG header claiming width x height pixels, with one tiny compressed row."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 def _jpeg_claiming(width: int, height: int) -> bytes:
     """A small JPEG whose frame header (SOF0) claims width x height pixels."""
     data = bytearray(encode(Image.new("L", (16, 16))))
@@ -247,9 +194,9 @@ def _jpeg_claiming(width: int, height: int) -> bytes:
         (bytes(random.Random(0).randbytes(5000)), "not an image"),
         (encode(Image.new("RGB", (8, 8)), "TIFF"), "not an image"),  # not a format we open
         (encode(Image.new("RGB", (8, 8)), "GIF"), "not an image"),
-        (_png_claiming(60_000, 60_000), "too many pixels"),  # 3.6 gigapixels
+        (png_claiming(60_000, 60_000), "too many pixels"),  # 3.6 gigapixels
         (_jpeg_claiming(60_000, 60_000), "too many pixels"),
-        (_png_claiming(7000, 7000), f"more than {MAX_IMAGE_PIXELS} pixels"),  # 49 megapixels
+        (png_claiming(7000, 7000), f"more than {MAX_IMAGE_PIXELS} pixels"),  # 49 megapixels
         (b"\xff" * (MAX_IMAGE_BYTES + 1), "larger than"),
     ],
     ids=["empty", "text", "noise", "tiff", "gif", "png-bomb", "jpeg-bomb", "png-49mp", "too-big"],
@@ -272,8 +219,7 @@ def test_a_truncated_jpeg_gives_a_problem_not_an_exception():
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns of the corrupt EXIF
 def test_a_garbage_exif_block_is_no_exif():
-    garbage = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08" + b"\xff\xfe" * 40
-    facts = read_image(encode(scene(4, (64, 48)), exif=garbage))
+    facts = read_image(encode(scene(4, (64, 48)), exif=GARBAGE_EXIF))
     assert facts.exif.location is None and facts.phash is not None
 
 

@@ -110,3 +110,26 @@ def test_payments_cycle_request_approval_payment_up_to_the_contract():
         assert (approved.requested_fen, approved.approved_fen) == (None, amount)
         story.add("payment", Role.FINANCE_REVIEWER, {"amount_fen": amount})
     assert story.state.paid_fen == story.state.contract_total_fen == 31_500_000
+
+
+def test_many_site_photos_do_not_grow_the_state():
+    story = contracted(to_implementation(to_notice(registered())))
+    story.add("site_photo", Role.CONTRACTOR)
+    size = len(story.state.model_dump_json())
+    for _ in range(50):
+        story.add("site_photo", Role.SUPERVISOR)
+    assert story.state.records == len(story.records)
+    kinds = ("award", "bid", "contract", "power_assignment", "site_photo", "tender_notice")
+    assert story.state.in_step == kinds
+    # Only the record count (15 to 65) and the time change: the encoding keeps its length.
+    assert len(story.state.model_dump_json()) == size
+
+
+def test_a_state_listing_kinds_once_per_record_reads_as_the_set():
+    story = contracted(to_implementation(to_notice(registered())))
+    stored = story.state.model_dump(mode="json") | {
+        "in_step": ["tender_notice", "bid", "contract", "site_photo", "site_photo"]
+    }
+    read = ProjectState.model_validate(stored)
+    assert read.in_step == ("bid", "contract", "site_photo", "tender_notice")
+    assert ProjectState.model_validate_json(read.model_dump_json()) == read
