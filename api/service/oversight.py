@@ -1,0 +1,291 @@
+"""Oversight on the server: project snapshots kept from the log, the rules run with the
+deployment's thresholds, and each new alert notarized once as an ``alert`` record.
+
+Everything here is derived from the log and kept in memory, so it is rebuilt by reading the log
+again (nothing to audit beside it):
+
+- a project's snapshot is cached with the leaf index of the project's head (``project_heads``):
+  a run rebuilds only the projects appended to since the last one;
+- the alerts already notarized are read from the log's ``alert`` records filed by
+  :data:`OVERSIGHT_PARTY` (an ``alert`` record another party files is not ours: it neither
+  suppresses a finding nor is listed as one), scanning only the leaves added since the last scan.
+
+A run appends the new alerts in one transaction, each with the idempotency claim ``alert:<id>``,
+so two runs at once (the CLI beside ``sunlight serve``) still notarize an alert once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from api.service.lifecycle import rules_from_settings, settings_document
+from api.service.notary import Accepted, Notary
+from api.settings import Settings, SettingsError
+from api.storage import db
+from api.storage.errors import db_errors
+from api.storage.heads import HeadsStore
+from api.storage.idempotency import IdempotencyClaim
+from api.storage.log import StoredEntry
+from api.storage.photos import PhotoIndex
+from notary.errors import NotaryError, RecordError, VerificationError
+from notary.lifecycle import LifecycleRules, Region
+from notary.oversight import (
+    ALERT_FORMAT,
+    ALERT_KIND,
+    DEFAULT_CONFIG,
+    Alert,
+    LoggedRecord,
+    OversightConfig,
+    OversightConfigError,
+    ProjectSnapshot,
+    RegionScope,
+    SnapshotError,
+    evaluate,
+    load_config,
+    parse_alert_record,
+    snapshot_of,
+)
+from notary.records import Record, parse_record
+
+__all__ = [
+    "OVERSIGHT_PARTY",
+    "NotarizedAlert",
+    "Oversight",
+    "RunResult",
+    "config_from_settings",
+    "county_zone",
+    "entry_readers",
+    "now_in",
+    "start_oversight",
+]
+
+#: The party that files the rules' alerts (the server itself; its receipts are signed by the log).
+OVERSIGHT_PARTY = "sunlight-oversight"
+
+log = logging.getLogger("sunlight.api")
+
+
+def config_from_settings(settings: Settings) -> OversightConfig:
+    """The thresholds of ``SUNLIGHT_OVERSIGHT_RULES`` (JSON or TOML), or the defaults when it is
+    unset. A file that cannot be read or holds a bad threshold is a :class:`SettingsError` naming
+    the variable and the field."""
+    path = settings.oversight_rules
+    if path is None:
+        return DEFAULT_CONFIG
+    document = settings_document(path, "SUNLIGHT_OVERSIGHT_RULES")
+    try:
+        return load_config(document)
+    except OversightConfigError as e:
+        raise SettingsError(f"SUNLIGHT_OVERSIGHT_RULES: {path}: {e}") from None
+
+
+def county_zone(settings: Settings) -> timezone:
+    """The county's fixed UTC offset: what a day is to the rules and the indicators."""
+    return timezone(timedelta(hours=settings.oversight_utc_offset_h))
+
+
+@dataclass(frozen=True, slots=True)
+class NotarizedAlert:
+    """An alert as the log holds it: the alert, and its record's id, leaf index and visibility."""
+
+    alert: Alert
+    record_id: str
+    leaf_index: int
+    public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One run: the projects overseen, the alerts the rules raised, and those notarized now."""
+
+    projects: int
+    raised: int
+    notarized: tuple[Accepted, ...]
+
+
+class Oversight:
+    """The snapshots and the notarized alerts of one log, kept incrementally. Thread-safe."""
+
+    def __init__(self, notary: Notary, rules: LifecycleRules) -> None:
+        self._notary = notary
+        self._rules = rules
+        self._heads = HeadsStore(notary.log.engine)
+        self._photos = PhotoIndex(notary.log.engine)
+        self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._snapshots: dict[str, tuple[int, ProjectSnapshot | None]] = {}
+        self._alerts: dict[str, NotarizedAlert] = {}
+        self._scanned = 0
+
+    @classmethod
+    def open(cls, notary: Notary, settings: Settings) -> Oversight:
+        return cls(notary, notary.rules or rules_from_settings(settings))
+
+    # --- snapshots ------------------------------------------------------------------------------
+
+    def snapshots(self) -> dict[str, ProjectSnapshot]:
+        """Every registered project's snapshot, code → snapshot, rebuilt for the projects appended
+        to since the last call (a code with records but no valid registration has none)."""
+        heads = self._notary.log.project_heads()
+        with self._lock:
+            for code, (head, _, _) in heads.items():
+                cached = self._snapshots.get(code)
+                if cached is None or cached[0] != head:
+                    self._snapshots[code] = (head, self._snapshot(code, head))
+            return {c: s for c, (_, s) in self._snapshots.items() if s is not None}
+
+    def _snapshot(self, code: str, head: int) -> ProjectSnapshot | None:
+        entries = self._heads.project_entries(code, head + 1)
+        photos = self._photos.get_many([e.index for e in entries if e.record.kind == "site_photo"])
+        records = [
+            LoggedRecord(
+                e.index, e.record_id, e.record, photos[e.index].flags if e.index in photos else ()
+            )
+            for e in entries
+        ]
+        try:
+            return snapshot_of(records, self._rules)
+        except SnapshotError:
+            return None  # a code outside the lifecycle: nothing to oversee
+
+    # --- notarized alerts -----------------------------------------------------------------------
+
+    def notarized(self) -> dict[str, NotarizedAlert]:
+        """The alerts in the log filed by :data:`OVERSIGHT_PARTY`, id → alert, in log order."""
+        size = self._notary.log.size
+        with self._lock:
+            for index, record_id, entry, public in _alert_rows(self._notary, self._scanned, size):
+                found = _our_alert(index, record_id, entry, public)
+                if found is not None:
+                    self._alerts.setdefault(found.alert.id, found)
+            self._scanned = max(self._scanned, size)
+            return dict(self._alerts)
+
+    # --- a run ----------------------------------------------------------------------------------
+
+    def run(self, at: datetime, config: OversightConfig = DEFAULT_CONFIG) -> RunResult:
+        """Run every enabled rule at ``at`` and notarize the alerts not yet in the log."""
+        with self._run_lock:
+            snapshots = list(self.snapshots().values())
+            raised = evaluate(snapshots, at, config)
+            known = self.notarized()
+            new = list({a.id: a for a in raised if a.id not in known}.values())
+            received = self._notary.clock()
+            records = [
+                Record(
+                    project=None,
+                    stage=None,
+                    kind=ALERT_KIND,
+                    data=a.record_data(),
+                    submitter=OVERSIGHT_PARTY,
+                    received_at=received,
+                )
+                for a in new
+            ]
+            claims = [
+                IdempotencyClaim(OVERSIGHT_PARTY, f"alert:{a.id}", bytes.fromhex(a.id)) for a in new
+            ]
+            outcomes = self._notary.submit(records, isolate_failures=True, claims=claims)
+            accepted = tuple(o for o in outcomes if isinstance(o, Accepted))
+            self.notarized()
+            return RunResult(len(snapshots), len(raised), accepted)
+
+    def alerts_in(self, scope: RegionScope | None, rule: str | None) -> list[NotarizedAlert]:
+        """The notarized alerts about ``scope`` (all when None) of ``rule`` (any when None),
+        newest first."""
+        regions = {c: s.region for c, s in self.snapshots().items()}
+        found = [
+            n
+            for n in self.notarized().values()
+            if (rule is None or n.alert.rule == rule)
+            and (scope is None or _concerns(n.alert, scope, regions))
+        ]
+        return sorted(found, key=lambda n: n.leaf_index, reverse=True)
+
+
+def _concerns(alert: Alert, scope: RegionScope, regions: Mapping[str, Region]) -> bool:
+    subject = alert.subject
+    if subject.county is not None:
+        return subject.county == scope.county and scope.township in (None, subject.township)
+    return any(
+        (region := regions.get(code)) is not None and scope.contains(region)
+        for code in subject.projects
+    )
+
+
+@db_errors
+def _alert_rows(notary: Notary, start: int, end: int) -> Iterable[tuple[int, str, bytes, bool]]:
+    e = db.entries.c
+    with notary.log.engine.connect() as conn:
+        rows = conn.execute(
+            select(e.idx, e.record_id, e.entry, e.public)
+            .where(e.kind == ALERT_KIND, e.project.is_(None), e.idx >= start, e.idx < end)
+            .order_by(e.idx)
+        ).all()
+    return [(int(i), str(r), bytes(entry), bool(p)) for i, r, entry, p in rows]
+
+
+def _our_alert(index: int, record_id: str, entry: bytes, public: bool) -> NotarizedAlert | None:
+    record = parse_record(entry)
+    if record.submitter != OVERSIGHT_PARTY or record.data.get("format") != ALERT_FORMAT:
+        return None
+    try:
+        alert = parse_alert_record(record.data)
+    except (RecordError, VerificationError) as e:
+        log.warning("alert record %s is not a valid alert: %s", record_id, e)
+        return None
+    return NotarizedAlert(alert, record_id, index, public and record.public)
+
+
+def now_in(settings: Settings) -> datetime:
+    """Now, in the county's offset."""
+    return datetime.now(UTC).astimezone(county_zone(settings))
+
+
+def start_oversight(
+    oversight: Callable[[], Oversight], settings: Settings, stop: threading.Event
+) -> threading.Thread | None:
+    """Run the rules every ``SUNLIGHT_OVERSIGHT_INTERVAL_S`` seconds until ``stop`` is set (none
+    when it is 0). A bad rules file is refused here, when the server starts."""
+    if settings.oversight_interval_s <= 0:
+        return None
+    config = config_from_settings(settings)
+
+    def loop() -> None:
+        while not stop.wait(settings.oversight_interval_s):
+            try:
+                result = oversight().run(now_in(settings), config)
+            except NotaryError:
+                log.exception("the oversight run failed")
+                continue
+            if result.notarized:
+                log.info("oversight: %d new alert(s) notarized", len(result.notarized))
+
+    thread = threading.Thread(target=loop, name="oversight", daemon=True)
+    thread.start()
+    return thread
+
+
+@db_errors
+def entry_readers(notary: Notary, leaves: Iterable[int]) -> dict[int, tuple[bool, str]]:
+    """Who may read each of these records: leaf → (public, submitter). The submitter is read from
+    the entry of a private record only (anyone may read a public one)."""
+    wanted = sorted(set(leaves))
+    e = db.entries.c
+    found: dict[int, tuple[bool, str]] = {}
+    with notary.log.engine.connect() as conn:
+        for start in range(0, len(wanted), 1000):
+            rows = conn.execute(
+                select(e.idx, e.public, e.entry).where(e.idx.in_(wanted[start : start + 1000]))
+            ).all()
+            for idx, public_column, entry in rows:
+                stored = StoredEntry(int(idx), "", b"", bytes(entry), bool(public_column))
+                public = stored.public
+                found[int(idx)] = (public, "" if public else stored.record.submitter)
+    return found
