@@ -20,10 +20,20 @@ from api.http import HttpMiddleware, JsonBodyCheck, Metrics, RateLimiter
 from api.recursion import restore_recursion_limit
 from api.service.committer import Committer
 from api.service.notary import Notary
+from api.service.oversight import start_oversight
+from api.service.submission import sweep_forever
+from api.service.webhooks import (
+    WebhookPolicy,
+    WebhookSender,
+    load_webhook_key,
+    reminder_scan,
+    run_webhooks,
+)
 from api.settings import Settings
 from api.storage.anchors import AnchorStore
 from api.storage.blobs import ReplicatedBlobStore, blob_store_from_settings
 from api.storage.errors import database_error
+from api.storage.idempotency import IdempotencyStore
 from api.storage.parties import (
     AuthError,
     ConflictError,
@@ -32,6 +42,8 @@ from api.storage.parties import (
     RateLimitedError,
 )
 from api.storage.projects import ProjectStore
+from api.storage.uploads import ChecksumMismatchError, UnsupportedContentTypeError, UploadStore
+from api.storage.webhooks import WebhookStore
 from notary.errors import (
     AnchorError,
     BlobErasedError,
@@ -49,7 +61,7 @@ from notary.errors import (
     StorageFullError,
     VerificationError,
 )
-from notary.lifecycle import LifecycleRefusal
+from notary.lifecycle import LifecycleRefusal, LifecycleRules
 
 log = logging.getLogger("sunlight.api")
 
@@ -62,6 +74,8 @@ STATUS: list[tuple[type[NotaryError], int]] = [
     (ConflictError, 409),
     (RateLimitedError, 429),
     (BlobTooLargeError, 413),
+    (UnsupportedContentTypeError, 415),
+    (ChecksumMismatchError, 460),  # tus checksum extension
     (StorageFullError, 507),
     (BlobStoreUnavailable, 503),
     (CertificateError, 503),
@@ -102,6 +116,10 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
         ),
         committer=Committer(notary, blobs),
         projects=ProjectStore(notary.log.engine),
+        idempotency=IdempotencyStore(notary.log.engine),
+        uploads=UploadStore(
+            settings.data_dir / "uploads", expiry_s=settings.upload_expiry_h * 3600
+        ),
     )
 
     @asynccontextmanager
@@ -114,12 +132,20 @@ def create_app(settings: Settings, *, run_anchorer: bool = True) -> FastAPI:
                 target=_anchor_loop, args=(ctx,), name="anchorer", daemon=True
             )
             thread.start()
+        sweeper = threading.Thread(target=sweep_forever, args=(ctx, ctx.stop), daemon=True)
+        sweeper.start()  # expired idempotency keys and uploads
+        hooks = _start_webhooks(ctx) if run_anchorer else None
+        overseer = start_oversight(ctx.oversight, settings, ctx.stop) if run_anchorer else None
         try:
             yield
         finally:
             ctx.stop.set()
             if thread is not None:
                 thread.join(timeout=30)
+            sweeper.join(timeout=30)
+            for helper in (hooks, overseer):
+                if helper is not None:
+                    helper.join(timeout=30)
             if ctx.anchorer is not None:
                 ctx.anchorer.close()
             ctx.blobs.close()
@@ -165,6 +191,31 @@ def _anchor_loop(ctx: AppContext) -> None:
         log.error("anchoring is off: %s", e.diagnostics())
         return
     anchorer.run_forever(ctx.stop)
+
+
+def _start_webhooks(ctx: AppContext) -> threading.Thread | None:
+    """The webhook sender (reminders scanned and delivered, docs/data-interface.md), beside the
+    anchorer; off, with the reason logged, when the webhook key cannot be loaded."""
+    try:
+        key = load_webhook_key(ctx.settings)
+    except NotaryError as e:
+        log.error("webhooks are off: %s", e.diagnostics())
+        return None
+    store = WebhookStore(ctx.notary.log.engine)
+    sender = WebhookSender(store, key, policy=WebhookPolicy.from_settings(ctx.settings))
+    rules = ctx.notary.rules or LifecycleRules()
+    thread = threading.Thread(
+        target=run_webhooks,
+        args=(sender, reminder_scan(ctx.projects, ctx.parties, rules), ctx.stop),
+        kwargs={
+            "interval_s": ctx.settings.webhook_interval_s,
+            "scan_interval_s": ctx.settings.reminder_scan_interval_s,
+        },
+        name="webhooks",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def _install_error_handlers(app: FastAPI) -> None:

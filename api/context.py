@@ -14,10 +14,13 @@ from api.http import Metrics, RateLimiter
 from api.service.anchoring import make_anchorer, open_backend
 from api.service.committer import Committer
 from api.service.notary import Notary
+from api.service.oversight import Oversight
 from api.settings import Settings
 from api.storage.anchors import AnchorStore
+from api.storage.idempotency import IdempotencyStore
 from api.storage.parties import PartyStore
 from api.storage.projects import ProjectStore
+from api.storage.uploads import UploadStore
 from notary.blobs import BlobStore
 from notary.chainview import AnchorTx
 from notary.errors import NotaryError
@@ -89,11 +92,21 @@ class AppContext:
     auth_limiter: RateLimiter
     committer: Committer
     projects: ProjectStore
+    idempotency: IdempotencyStore
+    uploads: UploadStore
     backend: AnchorBackend | None = None
     roots: CachedRoots | None = None
     anchorer: Anchorer | None = None
     anchor_lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
+    overseer: Oversight | None = None
+
+    def oversight(self) -> Oversight:
+        """The oversight snapshots and alerts of this log, made on first use."""
+        with self.anchor_lock:
+            if self.overseer is None:
+                self.overseer = Oversight.open(self.notary, self.settings)
+            return self.overseer
 
     def chain(self) -> AnchorBackend:
         """The chain backend, opened on first use (web3 and the embedded chain are not cheap)."""

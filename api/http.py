@@ -46,6 +46,11 @@ SECURITY_HEADERS = [
 
 
 _OURS = frozenset({name for name, _ in SECURITY_HEADERS} | {b"x-request-id"})
+#: The field capture page (and its service worker) may use the camera and the position.
+CAPTURE_SECURITY_HEADERS = [
+    (k, b"camera=(self), microphone=(), geolocation=(self)" if k == b"permissions-policy" else v)
+    for k, v in SECURITY_HEADERS
+]
 
 
 class JsonFormatter(logging.Formatter):
@@ -178,6 +183,8 @@ class HttpMiddleware:
     def _limit_for(self, scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"] in ("/v1/records", "/v1/verify"):
             return self.max_upload_bytes + 1024 * 1024  # the file plus its form fields
+        if scope["method"] == "PATCH" and scope["path"].startswith("/v1/uploads/"):
+            return self.max_upload_bytes  # a piece of a resumable upload (tus)
         return self.max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -189,7 +196,8 @@ class HttpMiddleware:
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status_holder = {"status": 500, "started": 0}
-        send = _decorating(send, rid, status_holder)  # every answer, the middleware's own too
+        ours = CAPTURE_SECURITY_HEADERS if scope["path"] == "/capture" else SECURITY_HEADERS
+        send = _decorating(send, rid, status_holder, ours)  # every answer, the middleware's too
         try:
             limit = self._limit_for(scope)
             declared = headers.get(b"content-length")
@@ -323,14 +331,16 @@ def _counting(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
-def _decorating(send: Send, rid: str, status_holder: dict[str, int]) -> Send:
+def _decorating(
+    send: Send, rid: str, status_holder: dict[str, int], ours: list[tuple[bytes, bytes]]
+) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             status_holder["status"] = message["status"]
             status_holder["started"] = 1
             # These headers are the middleware's to set: replace any a route set itself.
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
-            message["headers"] = [*kept, *SECURITY_HEADERS, (b"x-request-id", rid.encode())]
+            message["headers"] = [*kept, *ours, (b"x-request-id", rid.encode())]
         await send(message)
 
     return wrapped

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     #: Seconds a worker trusts a bearer token it has checked (0: check every request). A token
     #: revoked through another worker process stops working there within this time.
     auth_cache_s: float = Field(default=1.0, ge=0, le=60)
+    #: Seconds a device pairing code stays usable (docs/field-capture.md).
+    pairing_code_ttl_s: float = Field(default=900.0, ge=60, le=7 * 86400)
+    #: Seconds a device-signed request's time may differ from the server's (replay window).
+    device_clock_skew_s: int = Field(default=300, ge=30, le=3600)
     #: Base URL printed on certificates (QR code); empty: the URL the request came in on, if its
     #: host is one of ALLOWED_HOSTS.
     public_base_url: str = ""
@@ -116,6 +120,10 @@ class Settings(BaseSettings):
     allowed_hosts: str = "localhost,127.0.0.1,[::1]"
     admin_token: SecretStr = SecretStr("")
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    #: Hours an Idempotency-Key of POST /v1/records is kept at least (then swept, hourly).
+    idempotency_ttl_h: float = Field(default=72.0, gt=0)
+    #: Hours a resumable (tus) upload may take before it is deleted, finished or not.
+    upload_expiry_h: float = Field(default=24.0, gt=0)
     blob_kek: SecretStr = SecretStr("")  # private blobs' key-encryption key (docs/blobs.md)
     #: Site photos taken this many days before a project's planned start or after its planned
     #: end are flagged (notary/evidence/photos.py).
@@ -125,6 +133,27 @@ class Settings(BaseSettings):
     #: The project lifecycle's rules (budget ceilings, required fields, notice period, quorum): a
     #: JSON file, or TOML if it ends in .toml (notary.lifecycle.LifecycleRules); unset: the defaults.
     lifecycle_rules: Path | None = None
+    #: The oversight rules' thresholds and the rules disabled: a JSON file, or TOML if it ends in
+    #: .toml (notary.oversight.load_config); unset: the defaults.
+    oversight_rules: Path | None = None
+    #: The county's offset from UTC in hours: what a day is to the oversight rules and indicators.
+    oversight_utc_offset_h: int = Field(default=8, ge=-12, le=14)
+    #: Seconds between the oversight runs of ``sunlight serve`` (rules run, new alerts notarized);
+    #: 0: none (run ``sunlight oversight run``).
+    oversight_interval_s: float = Field(default=0.0, ge=0)
+    #: The key every webhook subscription's signing secret is derived from (HMAC-SHA256 of the
+    #: subscription id), 64 hex digits; empty: DATA_DIR/webhook_key, generated with mode 0600.
+    #: No secret is stored in the database (docs/data-interface.md, Webhooks).
+    webhook_key: SecretStr = SecretStr("")
+    #: Seconds between the webhook sender's rounds (due deliveries sent, reminders scanned).
+    webhook_interval_s: float = Field(default=5.0, gt=0)
+    #: Seconds between scans for new reminders to deliver.
+    reminder_scan_interval_s: float = Field(default=300.0, gt=0)
+    #: Hours a delivery is retried (exponential backoff with jitter) before it is given up.
+    webhook_give_up_h: float = Field(default=48.0, ge=24)
+    #: Backoff of a failed delivery: first wait, and the longest (seconds).
+    webhook_backoff_base_s: float = Field(default=5.0, gt=0)
+    webhook_backoff_cap_s: float = Field(default=900.0, gt=0)
 
     @property
     def sqlalchemy_url(self) -> str:

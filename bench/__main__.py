@@ -18,6 +18,9 @@ SUITES = [
     "completeness",
     "photos",
     "lifecycle",
+    "uploads",
+    "capture",
+    "interface",
 ]
 
 

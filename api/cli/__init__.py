@@ -15,7 +15,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 from api.cli.blobs import blobs_app
 from api.cli.chain import anchorer_command, contract_app
 from api.cli.common import DataDir, err, out, settings_for
+from api.cli.exchange import export, import_app
 from api.cli.keys import keygen, sign
+from api.cli.oversight import oversight_app
+from api.cli.photos import photos_app
 from api.cli.verify import verify
 from api.cli.verify_project import verify_project
 from api.recursion import restore_recursion_limit
@@ -250,6 +253,10 @@ app.command()(keygen)
 app.command()(sign)
 app.command("verify-project")(verify_project)
 app.add_typer(blobs_app, name="blobs")
+app.add_typer(photos_app, name="photos")
+app.add_typer(oversight_app, name="oversight")
+app.command()(export)
+app.add_typer(import_app, name="import")
 app.add_typer(contract_app, name="contract")
 app.command("anchorer")(anchorer_command)
 

@@ -9,8 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.context import AppContext
 from api.http import client_key
+from api.service.devices import DEVICE_SCHEME, authenticate_device
+from api.service.photos import ShownEvidence, is_site_photo, shown_evidence
 from api.storage.log import StoredEntry
 from api.storage.parties import AuthError, ForbiddenError, Principal, RateLimitedError
+from api.storage.photos import PhotoIndex
 from notary.errors import NotFoundError
 from notary.records import (
     Record,
@@ -40,6 +43,12 @@ async def optional_principal(request: Request, ctx: Ctx) -> Principal | None:
     if ctx.auth_limiter.blocked(client):  # locked out by earlier bad tokens: don't even look
         raise RateLimitedError("too many invalid tokens from this address; wait a minute")
     token = token.strip()
+    if scheme.lower() == DEVICE_SCHEME.lower():
+        try:
+            return await run_in_threadpool(_device, ctx, request, token)
+        except AuthError:
+            ctx.auth_limiter.allow(client)
+            raise
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         raise AuthError("use 'Authorization: Bearer <token>'")
     who = ctx.parties.recently_checked(token)
@@ -50,6 +59,18 @@ async def optional_principal(request: Request, ctx: Ctx) -> Principal | None:
     except AuthError:
         ctx.auth_limiter.allow(client)
         raise
+
+
+def _device(ctx: AppContext, request: Request, credentials: str) -> Principal:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return authenticate_device(
+        ctx,
+        credentials,
+        method=request.method,
+        target=request.url.path + (f"?{query}" if query else ""),
+        route=getattr(request.scope.get("route"), "path", ""),
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
@@ -92,3 +113,16 @@ def readable(ctx: AppContext, record_id: str, who: Principal | None) -> tuple[St
         # Same answer as an unknown id: the existence of a private record is not disclosed here.
         raise NotFoundError(f"no record with id {record_id}")
     return stored, record
+
+
+def photo_evidence(
+    ctx: AppContext, who: Principal | None, entries: list[StoredEntry]
+) -> dict[int, ShownEvidence]:
+    """The evidence of the site photos among ``entries`` (which ``who`` may read), by leaf."""
+    leaves = [s.index for s in entries if is_site_photo(s.record)]
+    if not leaves:
+        return {}
+    photos = PhotoIndex(ctx.notary.log.engine).get_many(leaves)
+    return shown_evidence(
+        ctx.notary.log, photos.values(), lambda s: may_read(who, s.public, s.record.submitter)
+    )

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
@@ -15,6 +15,7 @@ from api.routes.deps import (
     Ctx,
     CurrentParty,
     MaybePrincipal,
+    photo_evidence,
     readable,
     require_role,
 )
@@ -24,7 +25,9 @@ from api.routes.schemas import (
     RecordAccepted,
     RecordOut,
 )
-from api.service.records import RecordMeta, Upload, proof_bundle, submit_upload
+from api.service.devices import require_device_signature
+from api.service.records import RecordMeta, Upload, proof_bundle
+from api.service.submission import parse_key, submit_record
 from api.settings import HostNotAllowedError
 from notary import jsonin
 from notary.errors import NotFoundError, RecordError
@@ -55,17 +58,34 @@ def _parse_meta(raw: str) -> RecordMeta:
 async def create_record(
     ctx: Ctx,
     who: CurrentParty,
+    *,
     meta: Annotated[str, Form(max_length=300_000, description="JSON: RecordMeta")],
+    response: Response,
     file: Annotated[UploadFile | None, File(description="The file to notarize")] = None,
+    upload_id: Annotated[
+        str | None, Form(max_length=64, description="A finished upload (tus) instead of file")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, Header(description='Makes retries safe, e.g. "8e03978e-40d5-…"')
+    ] = None,
 ) -> RecordAccepted:
-    """Notarize a record (and its file). Returns at once with a signed receipt."""
+    """Notarize a record (and its file). Returns at once with a signed receipt. A retry with the
+    same ``Idempotency-Key`` gets the same answer (docs/api.md, "Retries and resumable uploads")."""
     require_role(who, "submitter", "admin")
     parsed = _parse_meta(meta)
+    require_device_signature(who, [(s.get("party"), s.get("key_id")) for s in parsed.signatures])
     upload = (
         None if file is None else Upload(file.file, file.filename, file.content_type, file.size)
     )
-    accepted = await submit_upload(ctx, parsed, who.party_id, upload)
-    ctx.metrics.records.inc()
+    key = parse_key(idempotency_key)
+    outcome = await submit_record(
+        ctx, parsed, who.party_id, upload=upload, upload_id=upload_id, key=key
+    )
+    accepted = outcome.accepted
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        ctx.metrics.records.inc()
     return RecordAccepted(
         id=accepted.record_id,
         leaf_index=accepted.entry.index,
@@ -85,6 +105,7 @@ def get_record(ctx: Ctx, who: MaybePrincipal, record_id: str) -> RecordOut:
         public=stored.public,
         status="anchored" if anchored else "pending",
         record=json.loads(stored.entry),
+        evidence=photo_evidence(ctx, who, [stored]).get(stored.index),
     )
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.service.photos import ShownEvidence
 from notary.lifecycle import Role
 from notary.sigalgs import Alg
 from notary.signing import Checkpoint, Receipt
@@ -40,6 +41,9 @@ class RecordOut(BaseModel):
     public: bool
     status: Literal["anchored", "pending"]
     record: dict[str, Any]
+    #: A site photo's: its EXIF facts and the flags raised when it was filed (None otherwise, or
+    #: while it is being indexed).
+    evidence: ShownEvidence | None = None
 
 
 class Pending(BaseModel):

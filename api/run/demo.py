@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 from rich.console import Console
 
+from api.run.demo_county import show_county
 from api.run.process import start_server, stop_server
 from api.settings import Settings
 from notary.bundle import make_bundle
@@ -243,6 +244,7 @@ def _run(console: Console, base: str, admin: str, root: Path, out_dir: Path) -> 
     from api.run.demo_project import walk_project  # noqa: PLC0415 - it imports this module
 
     all_ok &= walk_project(console, base, admin, out_dir).complete
+    all_ok &= show_county(console, base, root / "data")
     if all_ok:
         console.print(
             "[bold green]demo complete: every proof verified against the pinned log key "

@@ -5,19 +5,22 @@ commit; callers on threads batch their records themselves (:meth:`Notary.submit`
 A request hands its validated record to :meth:`Committer.submit` and waits. While a group is
 being committed the next one gathers; when the thread is free, everything gathered goes in one
 call: the blob store's :meth:`~notary.blobs.BlobStore.sync` (the request wrote its file with
-``sync=False``), then :meth:`~api.service.notary.Notary.submit` with ``isolate_failures``. Each
-request gets its own receipt — only once its record and file are durable — or its own error.
+``sync=False``), then :meth:`~api.service.notary.Notary.submit` with ``isolate_failures``, then
+each appended record's ``then`` (the site photo index), in log order. Each request gets its own
+receipt — only once its record and file are durable — or its own error.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from anyio import to_thread
 
 from api.service.notary import Accepted, Notary
+from api.storage.idempotency import IdempotencyClaim
 from notary.blobs import BlobStore
 from notary.errors import NotaryError
 from notary.lifecycle import Actor
@@ -26,12 +29,16 @@ from notary.records import Record
 #: The most records one group commit takes in (bounds a transaction's size and latency).
 GROUP_COMMIT_MAX = 1000
 
+log = logging.getLogger("sunlight.api")
+
 
 @dataclass(slots=True)
 class _Waiting:
     record: Record
     blob: bool
     people: Mapping[str, Actor]
+    claim: IdempotencyClaim | None
+    then: Callable[[Accepted], object] | None
     done: asyncio.Future[Accepted]
 
 
@@ -43,12 +50,21 @@ class Committer:
         self._running: asyncio.Task[None] | None = None
 
     async def submit(
-        self, record: Record, *, blob: bool, people: Mapping[str, Actor] | None = None
+        self,
+        record: Record,
+        *,
+        blob: bool,
+        people: Mapping[str, Actor] | None = None,
+        claim: IdempotencyClaim | None = None,
+        then: Callable[[Accepted], object] | None = None,
     ) -> Accepted:
         """Append ``record``; return once it (and its blob, when ``blob``) is durable.
-        ``people``: the lifecycle actors among its submitter and signers."""
+        ``people``: the lifecycle actors among its submitter and signers; ``claim``: its
+        idempotency key, stored in the same transaction; ``then``: called with the appended
+        record on the commit thread, records in log order (its failure is logged, not raised:
+        the record stands)."""
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(record, blob, people or {}, loop.create_future())
+        waiting = _Waiting(record, blob, people or {}, claim, then, loop.create_future())
         self._waiting.append(waiting)
         if self._running is None:
             self._running = loop.create_task(self._run())
@@ -78,4 +94,16 @@ class Committer:
         if any(w.blob for w in group):
             self._blobs.sync()
         people = {k: a for w in group for k, a in w.people.items()}
-        return self._notary.submit([w.record for w in group], isolate_failures=True, people=people)
+        outcomes = self._notary.submit(
+            [w.record for w in group],
+            isolate_failures=True,
+            people=people,
+            claims=[w.claim for w in group],
+        )
+        for w, outcome in zip(group, outcomes, strict=True):
+            if w.then is not None and isinstance(outcome, Accepted):
+                try:
+                    w.then(outcome)
+                except NotaryError:
+                    log.exception("after appending record %s", outcome.record_id)
+        return outcomes

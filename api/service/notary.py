@@ -12,6 +12,7 @@ from typing import Literal, overload
 from api.clock import utc_now
 from api.service.lifecycle import LifecycleGate, rules_from_settings
 from api.settings import Settings
+from api.storage.idempotency import IdempotencyClaim
 from api.storage.keystore import load_notary_key
 from api.storage.log import AppendedEntry, LogStore, StoredEntry
 from api.storage.projects import ProjectRow
@@ -84,6 +85,7 @@ class Notary:
         *,
         isolate_failures: Literal[False] = False,
         people: Mapping[str, Actor] | None = None,
+        claims: Sequence[IdempotencyClaim | None] = (),
     ) -> list[Accepted]: ...
 
     @overload
@@ -93,6 +95,7 @@ class Notary:
         *,
         isolate_failures: Literal[True],
         people: Mapping[str, Actor] | None = None,
+        claims: Sequence[IdempotencyClaim | None] = (),
     ) -> list[Accepted | NotaryError]: ...
 
     def submit(
@@ -101,27 +104,32 @@ class Notary:
         *,
         isolate_failures: bool = False,
         people: Mapping[str, Actor] | None = None,
+        claims: Sequence[IdempotencyClaim | None] = (),
     ) -> list[Accepted] | list[Accepted | NotaryError]:
         """Append validated records in one transaction and sign their receipts.
 
         When a record fails (a stale ``prev``, or the lifecycle refuses it) nothing is appended
         and its error is raised; with ``isolate_failures`` it fails alone, its error in its place
         (:meth:`LogStore.append`). ``people`` are the lifecycle actors among the records'
-        submitters and signers (:func:`~api.service.lifecycle.people_of`). Concurrent requests
-        share one call through :class:`~api.service.committer.Committer`.
+        submitters and signers (:func:`~api.service.lifecycle.people_of`). ``claims``: each
+        record's idempotency key, if any, stored with it (:meth:`LogStore.append`). Concurrent
+        requests share one call through :class:`~api.service.committer.Committer`.
         """
         items = [(self._new_id(), r) for r in records]
+        keys = {i: c for (i, _), c in zip(items, claims, strict=False) if c is not None}
         gate = None
         if self.rules is not None:
             gate = LifecycleGate(self.rules, people or {}, self._project_rows)
         if not isolate_failures:
-            return [self._receipted(a) for a in self.log.append(items, gate=gate)]
+            return [self.receipted(a) for a in self.log.append(items, gate=gate, claims=keys)]
         return [
-            a if isinstance(a, NotaryError) else self._receipted(a)
-            for a in self.log.append(items, isolate_failures=True, gate=gate)
+            a if isinstance(a, NotaryError) else self.receipted(a)
+            for a in self.log.append(items, isolate_failures=True, gate=gate, claims=keys)
         ]
 
-    def _receipted(self, appended: AppendedEntry) -> Accepted:
+    def receipted(self, appended: AppendedEntry) -> Accepted:
+        """``appended`` with its receipt (Ed25519 signs deterministically: the same receipt each
+        time, which is what a retry with an idempotency key is answered with)."""
         receipt = self.key.sign_receipt(
             appended.index, appended.leaf_hash, appended.record.received_at
         )

@@ -3,8 +3,9 @@
 The rules of ``POST /v1/records`` live here, applied by :func:`submit_upload` in this order: the
 record is drafted and validated, once, before its file is stored (:func:`draft_record`); the
 file's media type and name are settled, the file is stored and its digests put into the record;
-the signatures are checked against the parties' registered keys (:func:`check_signatures`); the
-committer appends the record and the notary signs its receipt.
+a site photo's EXIF and perceptual hash are read (:mod:`api.service.photos`); the signatures are
+checked against the parties' registered keys (:func:`check_signatures`); the committer appends the
+record, the notary signs its receipt, and a site photo is flagged and indexed.
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from anyio import to_thread
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from api.service.lifecycle import attribute
+from api.service.photos import SitePhotos, is_site_photo, read_upload
+from api.storage.idempotency import IdempotencyClaim
 from api.storage.log import StoredEntry
 from api.storage.parties import PartyStore
+from api.storage.photos import SITE_PHOTO
 from notary.blobs import BlobStore
 from notary.bundle import ProofBundle
 from notary.digests import digest_stream
 from notary.errors import RecordError
+from notary.evidence.photos import client_observation
 from notary.keys import KEY_REGISTRATION, KEY_REVOCATION
+from notary.oversight.alert import ALERT_KIND
 from notary.records import (
     Content,
     MediaType,
@@ -38,7 +44,8 @@ from notary.records import (
 
 if TYPE_CHECKING:
     from api.context import AppContext
-    from api.service.notary import Accepted
+    from api.service.notary import Accepted, Notary
+    from api.storage.anchors import AnchorStore
 
 __all__ = [
     "RecordMeta",
@@ -81,33 +88,62 @@ class Upload:
 
 
 async def submit_upload(
-    ctx: AppContext, meta: RecordMeta, submitter: str, upload: Upload | None
+    ctx: AppContext,
+    meta: RecordMeta,
+    submitter: str,
+    upload: Upload | None,
+    claim: Callable[[Record], IdempotencyClaim] | None = None,
 ) -> Accepted:
-    """Build the record ``meta`` describes, store its file, append it; return its receipt."""
+    """Build the record ``meta`` describes, store its file, append it; return its receipt.
+    ``claim``: the idempotency key to store with the record, given the record with its file."""
     # Validate everything that does not need the file before storing the file.
     record = draft_record(meta, submitter=submitter, received_at=ctx.notary.clock())
+    then: Callable[[Accepted], object] | None = None
     if upload is not None:
         content = await _store(ctx.blobs, meta, upload)
         # The record is valid and so is its content: a copy with both needs no second validation.
         record = record.model_copy(update={"content": content})
+        if is_site_photo(record):
+            then = await _site_photo(ctx, upload)
     if record.signatures:  # SM2 is pure Python: keep it off the event loop
         await to_thread.run_sync(check_signatures, ctx.parties, record)
     record, people = attribute(ctx.parties, record)
-    return await ctx.committer.submit(record, blob=upload is not None, people=people)
+    return await ctx.committer.submit(
+        record,
+        blob=upload is not None,
+        people=people,
+        claim=claim(record) if claim else None,
+        then=then,
+    )
+
+
+async def _site_photo(ctx: AppContext, upload: Upload) -> Callable[[Accepted], object]:
+    """Read a site photo's EXIF and perceptual hash off the event loop; return what flags and
+    indexes it once its record is appended (:class:`~api.service.photos.SitePhotos`)."""
+    facts = await to_thread.run_sync(read_upload, upload.stream)
+    photos = SitePhotos.of(ctx)
+    return lambda done: photos.file(done.record_id, done.entry.index, done.entry.record, facts)
 
 
 def draft_record(meta: RecordMeta, *, submitter: str, received_at: str) -> Record:
     """The record ``meta`` describes, without its file, validated.
 
-    Key records are made only by the key routes, and public notices (公示) are always public.
+    Key records are made only by the key routes, alerts only by the server, and public notices
+    (公示) are always public.
     """
     if meta.kind in (KEY_REGISTRATION, KEY_REVOCATION):
         raise RecordError(
             "key records are made only by POST /v1/parties/{party}/keys (and DELETE)",
             field="meta.kind",
         )
+    if meta.kind == ALERT_KIND:  # else anyone could file a "finding" that exports list as ours
+        raise RecordError(
+            "alerts are filed only by the server's oversight run and imports", field="meta.kind"
+        )
     if meta.stage == "notice" and not meta.public:
         raise RecordError("public notices (公示) are always public", field="meta.public")
+    if meta.kind == SITE_PHOTO:  # where and when the client says it was taken: well formed
+        client_observation(meta.data)
     try:
         return Record.model_validate(
             {
@@ -208,13 +244,20 @@ def file_record(
 def proof_bundle(ctx: AppContext, stored: StoredEntry) -> ProofBundle | None:
     """The bundle of a stored record against the checkpoint of the anchor that covers it, with
     the proofs of its signers' key registrations; None while no confirmed anchor covers it."""
-    anchor = ctx.anchors.covering(stored.index)
+    return bundle_of(ctx.notary, ctx.anchors, ctx.parties, stored)
+
+
+def bundle_of(
+    notary: Notary, anchors: AnchorStore, parties: PartyStore, stored: StoredEntry
+) -> ProofBundle | None:
+    """:func:`proof_bundle` from the stores themselves (the CLI has no app context)."""
+    anchor = anchors.covering(stored.index)
     if anchor is None:
         return None
     signers = [(s.party, s.key_id) for s in stored.record.signatures]
-    return ctx.notary.bundle(
+    return notary.bundle(
         stored,
-        checkpoint=ctx.notary.log.checkpoint(anchor.tree_size),
+        checkpoint=notary.log.checkpoint(anchor.tree_size),
         anchor=anchor.bundle_anchor(),
-        key_leaves=ctx.parties.registration_leaves(signers) if signers else (),
+        key_leaves=parties.registration_leaves(signers) if signers else (),
     )

@@ -8,7 +8,7 @@ indexed query and never load the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, overload
@@ -17,7 +17,9 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, text, upda
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from api.storage import db
+from api.storage.columns import DERIVED_COLUMNS, derived_columns
 from api.storage.errors import database_error, db_errors, db_errors_iter
+from api.storage.idempotency import IdempotencyClaim, KeyClaims
 from api.storage.migrate import upgrade
 from api.storage.projects import ProjectGate, ProjectRows
 from notary import merkle
@@ -56,32 +58,6 @@ class StoredEntry:
         """Whether anyone may read the record: only when its entry, which is in the log, says so
         (and its row agrees: a record stored private before entries said so stays private)."""
         return self.record.public and self.public_column
-
-
-#: The columns of ``entries`` derived from the entry: indices for queries, checked by the audit.
-DERIVED_COLUMNS = (
-    "project",
-    "kind",
-    "content_sha256",
-    "content_cid",
-    "received_at",
-    "public",
-    "submitter",
-)
-
-
-def derived_columns(record: Record) -> tuple[Any, ...]:
-    """The values of :data:`DERIVED_COLUMNS` for ``record``, in that order."""
-    content = record.content
-    return (
-        record.project,
-        record.kind,
-        content.sha256 if content else None,
-        content.cid if content else None,
-        record.received_at,
-        record.public,
-        record.submitter,
-    )
 
 
 def _split_frontier(blob: bytes) -> list[bytes]:
@@ -137,6 +113,7 @@ class LogStore:
         *,
         isolate_failures: Literal[False] = False,
         gate: ProjectGate | None = None,
+        claims: Mapping[str, IdempotencyClaim] | None = None,
     ) -> list[AppendedEntry]: ...
 
     @overload
@@ -146,6 +123,7 @@ class LogStore:
         *,
         isolate_failures: Literal[True],
         gate: ProjectGate | None = None,
+        claims: Mapping[str, IdempotencyClaim] | None = None,
     ) -> list[AppendedEntry | NotaryError]: ...
 
     def append(
@@ -154,6 +132,7 @@ class LogStore:
         *,
         isolate_failures: bool = False,
         gate: ProjectGate | None = None,
+        claims: Mapping[str, IdempotencyClaim] | None = None,
     ) -> list[AppendedEntry] | list[AppendedEntry | NotaryError]:
         """Append records ``(record_id, record)`` in one transaction, in order; return them as
         stored, once committed (one commit, hence one fsync, for all of them).
@@ -169,6 +148,9 @@ class LogStore:
         (:class:`~api.storage.projects.ProjectGate`): a refusal fails the record as a stale
         ``prev`` does, and the project's new state is stored with the record.
 
+        ``claims`` (by record id) are idempotency keys, stored with their records: a key already
+        stored fails its record with :class:`~api.storage.idempotency.KeyReplay` (or a conflict).
+
         Thread-safe, and safe across processes: concurrent appends queue on the log lock. Callers
         that append often and concurrently should batch (see :mod:`api.service.committer`).
         """
@@ -176,7 +158,7 @@ class LogStore:
         prepared = [(i, r, None if r.project else r.canonical()) for i, r in items]
         outcomes: list[AppendedEntry | NotaryError] = []
         try:
-            return self._append(prepared, gate)
+            return self._append(prepared, gate, claims or {})
         except NotaryError as e:
             if not isolate_failures:
                 raise
@@ -185,16 +167,21 @@ class LogStore:
                 return outcomes
         for item in prepared:  # one bad record must not fail the others: retry each on its own
             try:
-                outcomes.append(self._append([item], gate)[0])
+                outcomes.append(self._append([item], gate, claims or {})[0])
             except NotaryError as one:
                 outcomes.append(one)
         return outcomes
 
-    def _append(self, items: Sequence[_Item], gate: ProjectGate | None) -> list[AppendedEntry]:
+    def _append(
+        self,
+        items: Sequence[_Item],
+        gate: ProjectGate | None,
+        claims: Mapping[str, IdempotencyClaim],
+    ) -> list[AppendedEntry]:
         if not items:
             return []
         try:
-            return self._append_locked(items, gate)
+            return self._append_locked(items, gate, claims)
         except SQLAlchemyError as e:  # the database refused it, or e.g. no connection in time
             error = database_error(e)
             if isinstance(e, DBAPIError) and isinstance(error, LogError):  # not a full disk
@@ -202,7 +189,10 @@ class LogStore:
             raise error from e
 
     def _append_locked(
-        self, items: Sequence[_Item], gate: ProjectGate | None
+        self,
+        items: Sequence[_Item],
+        gate: ProjectGate | None,
+        claims: Mapping[str, IdempotencyClaim],
     ) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
         with db.write(self.engine) as conn:
@@ -210,9 +200,12 @@ class LogStore:
             heads = self._heads(conn, {r.project for _, r, _ in items if r.project})
             existing = set(heads)
             rows = ProjectRows.load(conn, existing) if gate else None
+            keys = KeyClaims(conn, (claims[i] for i, _, _ in items if i in claims))
             entry_rows, node_rows, appended = [], [], []
             index = size
             for record_id, submitted, encoded in items:
+                if record_id in claims:
+                    keys.claim(claims[record_id], record_id, submitted.received_at)
                 project, record, entry = submitted.project, submitted, encoded
                 if project:
                     head = heads.get(project)
@@ -238,6 +231,7 @@ class LogStore:
             self._save_heads(conn, heads, existing)
             if rows:
                 rows.save(conn)
+            keys.save()
             conn.execute(
                 update(db.log_state)
                 .where(db.log_state.c.id == 1)
@@ -266,12 +260,30 @@ class LogStore:
         conn: Connection, heads: dict[str, tuple[int, bytes, int]], existing: set[str]
     ) -> None:
         h = db.project_heads.c
-        for project, (index, leaf, count) in heads.items():
-            values = {"leaf_index": index, "leaf_hash": leaf, "count": count}
-            if project in existing:
-                conn.execute(update(db.project_heads).where(h.project == project).values(**values))
-            else:
-                conn.execute(insert(db.project_heads).values(project=project, **values))
+        rows = [
+            {"b_project": p, "b_leaf_index": i, "b_leaf_hash": leaf, "b_count": n}
+            for p, (i, leaf, n) in heads.items()
+        ]
+        updated = [r for r in rows if r["b_project"] in existing]
+        if updated:  # one statement for all of them (an import touches thousands of projects)
+            conn.execute(
+                update(db.project_heads)
+                .where(h.project == bindparam("b_project"))
+                .values(
+                    leaf_index=bindparam("b_leaf_index"),
+                    leaf_hash=bindparam("b_leaf_hash"),
+                    count=bindparam("b_count"),
+                ),
+                updated,
+            )
+        added = [
+            {"project": r["b_project"], "leaf_index": r["b_leaf_index"]}
+            | {"leaf_hash": r["b_leaf_hash"], "count": r["b_count"]}
+            for r in rows
+            if r["b_project"] not in existing
+        ]
+        if added:
+            conn.execute(insert(db.project_heads), added)
 
     # --- reading --------------------------------------------------------------------------------
 

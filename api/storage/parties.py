@@ -57,10 +57,12 @@ class ConflictError(NotaryError):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a party and its roles."""
+    """Who is calling: a party and its roles; ``device``, the key id of the paired device that
+    signed the request, when a device did (api/service/devices.py)."""
 
     party_id: str
     roles: frozenset[str]
+    device: str | None = None
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
@@ -181,9 +183,19 @@ class PartyStore:
         return found
 
     @db_errors
-    def _read_parties(self, party_ids: set[str]) -> dict[str, Party]:
+    def people(self) -> dict[str, Party]:
+        """Every party registered with an organisation (the lifecycle's people), by id."""
+        return self._read_parties(None)
+
+    @db_errors
+    def _read_parties(self, party_ids: set[str] | None) -> dict[str, Party]:
+        p = db.parties.c
+        query = select(db.parties)
+        query = query.where(
+            p.organisation.is_not(None) if party_ids is None else p.id.in_(party_ids)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(select(db.parties).where(db.parties.c.id.in_(party_ids))).all()
+            rows = conn.execute(query).all()
         return {
             r.id: Party(
                 r.id,

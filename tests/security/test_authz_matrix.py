@@ -60,6 +60,14 @@ class World:
         assert r.status_code == 201, r.text
         return str(r.json()["token_id"])
 
+    def fresh_subscription(self) -> str:
+        """A webhook subscription that a DELETE may remove."""
+        r = self.api.client.post(
+            "/v1/webhooks", headers=self.api.auth("admin"), json=_subscription_body()
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
     def fresh_key_path(self) -> str:
         """A signing key of township's that a DELETE may revoke."""
         body = _key_body()
@@ -69,6 +77,13 @@ class World:
         assert r.status_code == 201, r.text
         return f"/v1/parties/township/keys/{body['key_id']}"
 
+    def fresh_upload(self) -> str:
+        """A resumable upload of township's (4 bytes long, none received)."""
+        headers = {**self.api.auth("township"), **TUS, "Upload-Length": "4"}
+        r = self.api.client.post("/v1/uploads", headers=headers)
+        assert r.status_code == 201, r.text
+        return str(r.headers["location"])
+
 
 @dataclass(frozen=True)
 class Call:
@@ -77,11 +92,17 @@ class Call:
     path: Callable[[World], str]
     json: Callable[[], Any] | None = None
     form: Callable[[], dict[str, Any]] | None = None
+    headers: Callable[[], dict[str, str]] | None = None
+    content: bytes | None = None
 
 
 def _key_body() -> dict[str, str]:
     raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return {"key_id": f"k{next(_fresh)}", "public_key": base64.b64encode(raw).decode()}
+
+
+def _subscription_body() -> dict[str, Any]:
+    return {"subscriber_kind": "person", "subscriber": "township", "url": "https://ops.example/h"}
 
 
 def _party_body() -> dict[str, Any]:
@@ -127,6 +148,10 @@ def _register_project(api: Api) -> None:
     assert r.status_code == 201, r.text
 
 
+def _device_body() -> dict[str, str]:
+    return {"alg": "ed25519", "public_key": _key_body()["public_key"]}
+
+
 def _record_form() -> dict[str, Any]:
     return {
         "data": {"meta": json.dumps({"kind": "document", "data": {"n": next(_fresh)}})},
@@ -169,6 +194,11 @@ def private_record(ok: int) -> dict[str, int]:
 
 
 RECORD = "/v1/records/{record_id}"
+UPLOAD = "/v1/uploads/{upload_id}"
+TUS = {"Tus-Resumable": "1.0.0"}
+_TUS_PATCH = {**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+#: An upload is its creator's alone: to anyone else, an administrator too, it does not exist.
+_UPLOAD_OWNER_ONLY = protected({"submitter": 0, "admin": 404, "other": 404})
 _rid: Callable[[World], str] = lambda w: w.private_id  # noqa: E731
 
 #: (method, route template) → (how to call it, expected status per caller).
@@ -187,6 +217,24 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("GET", RECORD + "/certificate.pdf"): (
         Call(lambda w: f"/v1/records/{_rid(w)}/certificate.pdf"),
         private_record(_cert_ok()),
+    ),
+    # --- resumable uploads (tus) ----------------------------------------------------------------
+    ("OPTIONS", "/v1/uploads"): (Call(lambda w: "/v1/uploads"), everyone(204)),
+    ("POST", "/v1/uploads"): (
+        Call(lambda w: "/v1/uploads", headers=lambda: {**TUS, "Upload-Length": "4"}),
+        protected({"admin": 201, "submitter": 201, "other": 201}),
+    ),
+    ("HEAD", UPLOAD): (
+        Call(lambda w: w.fresh_upload(), headers=lambda: TUS),
+        {**_UPLOAD_OWNER_ONLY, "submitter": 200},
+    ),
+    ("PATCH", UPLOAD): (
+        Call(lambda w: w.fresh_upload(), headers=lambda: _TUS_PATCH, content=b"data"),
+        {**_UPLOAD_OWNER_ONLY, "submitter": 204},
+    ),
+    ("DELETE", UPLOAD): (
+        Call(lambda w: w.fresh_upload(), headers=lambda: TUS),
+        {**_UPLOAD_OWNER_ONLY, "submitter": 204},
     ),
     # --- anchoring and checkpoints --------------------------------------------------------------
     ("POST", "/v1/anchor"): (Call(lambda w: "/v1/anchor"), protected({"admin": 200})),
@@ -267,10 +315,54 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         Call(lambda w: f"/v1/projects/{LIFECYCLE_CODE}/proof"),
         optional_token(200),
     ),
+    # --- reminders, webhooks, the data interface ------------------------------------------------
+    ("GET", "/v1/reminders"): (
+        Call(lambda w: "/v1/reminders"),
+        protected(dict.fromkeys(AUTHENTICATED, 200)),
+    ),
+    ("POST", "/v1/webhooks"): (
+        Call(lambda w: "/v1/webhooks", json=_subscription_body),
+        protected({"admin": 201}),
+    ),
+    ("GET", "/v1/webhooks"): (Call(lambda w: "/v1/webhooks"), protected({"admin": 200})),
+    ("DELETE", "/v1/webhooks/{sub_id}"): (
+        Call(lambda w: f"/v1/webhooks/{w.fresh_subscription()}"),
+        protected({"admin": 204}),
+    ),
+    # Anyone may export; a private record only to those who may read it (tested on its own).
+    ("GET", "/v1/export/{what}"): (Call(lambda w: "/v1/export/records"), optional_token(200)),
     # --- operations, pages, documentation -------------------------------------------------------
     ("GET", "/healthz"): (Call(lambda w: "/healthz"), everyone(200)),
     ("GET", "/metrics"): (Call(lambda w: "/metrics"), everyone(200)),
     ("GET", "/verify"): (Call(lambda w: "/verify"), everyone(200)),
+    # --- oversight: aggregates and notarized alerts (a private alert only to its readers) -------
+    ("GET", "/dashboard"): (Call(lambda w: "/dashboard"), everyone(200)),
+    ("GET", "/v1/oversight/indicators"): (
+        Call(lambda w: "/v1/oversight/indicators?county=X"),
+        everyone(200),
+    ),
+    ("GET", "/v1/oversight/ranking"): (
+        Call(lambda w: "/v1/oversight/ranking?county=X"),
+        everyone(200),
+    ),
+    ("GET", "/v1/alerts"): (Call(lambda w: "/v1/alerts"), optional_token(200)),
+    # --- field devices (docs/field-capture.md) --------------------------------------------------
+    ("GET", "/capture"): (Call(lambda w: "/capture"), everyone(200)),
+    ("GET", "/capture.webmanifest"): (Call(lambda w: "/capture.webmanifest"), everyone(200)),
+    ("GET", "/capture-sw.js"): (Call(lambda w: "/capture-sw.js"), everyone(200)),
+    ("POST", "/v1/pairing-codes"): (
+        Call(lambda w: "/v1/pairing-codes", json=lambda: {"party": "p-matrix-head"}),
+        protected({"admin": 201}),
+    ),
+    # The code is the credential: a well-formed code nobody issued is refused whoever calls.
+    ("POST", "/v1/devices"): (
+        Call(lambda w: "/v1/devices", json=lambda: {**_device_body(), "code": "00000000000"}),
+        everyone(401),
+    ),
+    ("GET", "/v1/capture/projects"): (
+        Call(lambda w: "/v1/capture/projects"),
+        protected(dict.fromkeys(AUTHENTICATED, 200)),
+    ),
     ("GET", "/projects/{code}"): (Call(lambda w: f"/projects/{LIFECYCLE_CODE}"), everyone(200)),
     ("GET", "/static/{name}"): (Call(lambda w: "/static/verify.js"), everyone(200)),
     ("GET", "/openapi.json"): (Call(lambda w: "/openapi.json"), everyone(200)),
@@ -366,8 +458,10 @@ def check_error_body(response: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("method", "template", "caller"), CELLS)
 def test_cell(world: World, method: str, template: str, caller: str) -> None:
-    call, expected = MATRIX[("GET" if method == "HEAD" else method, template)]
-    kwargs: dict[str, Any] = {"headers": world.headers[caller]}
+    call, expected = MATRIX.get((method, template)) or MATRIX[("GET", template)]
+    kwargs: dict[str, Any] = {"headers": {**world.headers[caller], **(call.headers or dict)()}}
+    if call.content is not None:
+        kwargs["content"] = call.content
     if call.json is not None:
         kwargs["json"] = call.json()
     if call.form is not None:

@@ -11,17 +11,28 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.http import CSP, SECURITY_HEADERS
+from api.http import CAPTURE_SECURITY_HEADERS, CSP, SECURITY_HEADERS
 from tests.integration.api.conftest import Api, make_api
 from tests.security.test_authz_matrix import CALLERS, MATRIX, World
 from tests.support.clock import FakeClock
 
 KEK = base64.b64encode(bytes(range(32))).decode()
 EXPECTED = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+#: The field capture page alone may use the camera and the position (docs/field-capture.md).
+CAPTURE_EXPECTED = {name.decode(): value.decode() for name, value in CAPTURE_SECURITY_HEADERS}
+
+
+def test_only_the_capture_page_may_use_the_camera_and_the_position() -> None:
+    assert EXPECTED["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
+    assert CAPTURE_EXPECTED == {
+        **EXPECTED,
+        "permissions-policy": "camera=(self), microphone=(), geolocation=(self)",
+    }
 
 
 def assert_secure_headers(response: Any) -> None:
-    for name, value in EXPECTED.items():
+    capture = response.request.url.path == "/capture"
+    for name, value in (CAPTURE_EXPECTED if capture else EXPECTED).items():
         assert response.headers.get(name) == value, (response.request.url, name, response.headers)
     assert response.headers.get("x-request-id")
 

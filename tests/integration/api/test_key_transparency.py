@@ -117,6 +117,12 @@ def test_key_records_cannot_be_submitted_as_ordinary_records(api: Api) -> None:
         assert r.status_code == 422 and "meta.kind" in r.text, r.text
 
 
+def test_alerts_cannot_be_submitted_as_ordinary_records(api: Api) -> None:
+    """Else any submitter could file a 'finding' that the alert export lists beside the server's."""
+    r = api.submit("township", {"kind": "alert", "data": {"rule": "over_budget"}}, None)
+    assert r.status_code == 422 and "meta.kind" in r.text, r.text
+
+
 def test_audit_names_a_record_signed_with_a_key_revoked_before_it(api: Api) -> None:
     """The server refuses such a record; one written behind its back is found by the audit."""
     from api.service.audit import audit_log
