@@ -11,7 +11,7 @@ from api.context import AppContext
 from api.http import client_key
 from api.service.devices import DEVICE_SCHEME, authenticate_device
 from api.service.photos import ShownEvidence, is_site_photo, shown_evidence
-from api.storage.log import StoredEntry
+from api.storage.entries import StoredEntry
 from api.storage.parties import AuthError, ForbiddenError, Principal, RateLimitedError
 from api.storage.photos import PhotoIndex
 from notary.errors import NotFoundError

@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from api.routes.deps import Ctx, MaybePrincipal, may_read
 from api.routes.schemas import ERRORS
 from api.service.project_proof import latest_project_proof
-from api.storage.log import StoredEntry
+from api.storage.entries import StoredEntry
 from notary.errors import NotFoundError
 from notary.records import ProjectCode
 

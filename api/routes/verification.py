@@ -24,7 +24,7 @@ from api.routes.schemas import (
     VerifyOut,
 )
 from api.service.verification import DigestVerdict, Match, verify_digest, verify_proof
-from api.storage.log import StoredEntry
+from api.storage.entries import StoredEntry
 from api.storage.parties import Principal
 from notary import jsonin
 from notary.bundle import parse_bundle

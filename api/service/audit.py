@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from api.service.audit_projects import audit_projects
 from api.service.lifecycle import REGISTRATION
-from api.storage.log import DERIVED_COLUMNS, LogStore, derived_columns
+from api.storage.columns import DERIVED_COLUMNS, derived_columns
+from api.storage.log import LogStore
 from notary import merkle
 from notary.errors import NotaryError
 from notary.keys import revoked_key

@@ -21,8 +21,8 @@ from typing import Any, Literal
 from sqlalchemy import Engine
 
 from api.storage import db
+from api.storage.entries import StoredEntry
 from api.storage.errors import db_errors_iter
-from api.storage.log import StoredEntry
 from api.storage.projects import ProjectStore
 from notary.bundle import ProofBundle
 from notary.errors import InvalidRequestError, LogError

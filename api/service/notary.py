@@ -12,9 +12,10 @@ from typing import Literal, overload
 from api.clock import utc_now
 from api.service.lifecycle import LifecycleGate, rules_from_settings
 from api.settings import Settings
+from api.storage.entries import AppendedEntry, StoredEntry
 from api.storage.idempotency import IdempotencyClaim
 from api.storage.keystore import load_notary_key
-from api.storage.log import AppendedEntry, LogStore, StoredEntry
+from api.storage.log import LogStore
 from api.storage.projects import ProjectRow
 from notary.bundle import KeyProof, ProofBundle, make_bundle
 from notary.chainview import Anchor

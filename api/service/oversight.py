@@ -28,10 +28,10 @@ from api.service.lifecycle import rules_from_settings, settings_document
 from api.service.notary import Accepted, Notary
 from api.settings import Settings, SettingsError
 from api.storage import db
+from api.storage.entries import StoredEntry
 from api.storage.errors import db_errors
 from api.storage.heads import HeadsStore
 from api.storage.idempotency import IdempotencyClaim
-from api.storage.log import StoredEntry
 from api.storage.photos import PhotoIndex
 from notary.errors import NotaryError, RecordError, VerificationError
 from notary.lifecycle import LifecycleRules, Region

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from pydantic import BaseModel, ConfigDict
 
 from api.service.evidence import ImageFacts, assess_photo, photo_policy, read_image
-from api.storage.log import LogStore, StoredEntry
+from api.storage.entries import StoredEntry
+from api.storage.log import LogStore
 from api.storage.photos import SITE_PHOTO, IndexedPhoto, PhotoIndex
 from api.storage.projects import ProjectStore
 from notary.blobs import BlobStore

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 
 from api.service.notary import Notary
 from api.storage.anchors import AnchorStore
+from api.storage.entries import StoredEntry
 from api.storage.heads import HeadsStore
-from api.storage.log import LogStore, StoredEntry
+from api.storage.log import LogStore
 from notary import merkle
 from notary.chainview import Anchor
 from notary.completeness import PROJECT_PROOF_FORMAT, ProjectProof, ProjectRecord

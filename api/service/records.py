@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from api.service.lifecycle import attribute
 from api.service.photos import SitePhotos, is_site_photo, read_upload
+from api.storage.entries import StoredEntry
 from api.storage.idempotency import IdempotencyClaim
-from api.storage.log import StoredEntry
 from api.storage.parties import PartyStore
 from api.storage.photos import SITE_PHOTO
 from notary.blobs import BlobStore

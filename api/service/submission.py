@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 from anyio import to_thread
 
 from api.service.records import RecordMeta, Upload, submit_upload
+from api.storage.entries import AppendedEntry
 from api.storage.idempotency import IdempotencyClaim, KeyReplay, judge
-from api.storage.log import AppendedEntry
 from api.storage.parties import ConflictError
 from notary.digests import digest_stream
 from notary.errors import InvalidRequestError, NotaryError, RecordError

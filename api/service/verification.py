@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from api.service.records import proof_bundle
-from api.storage.log import StoredEntry
+from api.storage.entries import StoredEntry
 from notary.bundle import ProofBundle, verify_bundle
 from notary.digests import ContentDigest
 from notary.verdict import Check, Level, VerificationReport

@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from api.storage import db
+from api.storage.entries import StoredEntry
 from api.storage.errors import db_errors
-from api.storage.log import StoredEntry
 from notary.headsmap import HeadsStatement, SignedHeads
 
 __all__ = ["HeadsStore", "heads_statements"]

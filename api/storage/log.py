@@ -9,8 +9,6 @@ indexed query and never load the log.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
@@ -18,46 +16,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from api.storage import db
 from api.storage.columns import DERIVED_COLUMNS, derived_columns
+from api.storage.entries import AppendedEntry, StoredEntry, notarizes, stored
 from api.storage.errors import database_error, db_errors, db_errors_iter
 from api.storage.idempotency import IdempotencyClaim, KeyClaims
 from api.storage.migrate import upgrade
 from api.storage.projects import ProjectGate, ProjectRows
 from notary import merkle
-from notary.errors import LogError, NotaryError, NotFoundError, RecordError
-from notary.records import Record, parse_record
+from notary.errors import LogError, NotaryError, NotFoundError
+from notary.records import Record
 from notary.signing import Checkpoint
 
-__all__ = ["DERIVED_COLUMNS", "AppendedEntry", "LogStore", "StoredEntry", "derived_columns"]
+__all__ = ["LogStore"]
 
 _HASH = merkle.HASH_SIZE
-
-
-@dataclass(frozen=True, slots=True)
-class AppendedEntry:
-    index: int
-    record_id: str
-    leaf_hash: bytes
-    record: Record
-
-
-@dataclass(frozen=True)
-class StoredEntry:
-    index: int
-    record_id: str
-    leaf_hash: bytes
-    entry: bytes
-    #: The row's ``public`` column: an index that anyone with the database could flip.
-    public_column: bool = True
-
-    @cached_property
-    def record(self) -> Record:
-        return parse_record(self.entry)
-
-    @property
-    def public(self) -> bool:
-        """Whether anyone may read the record: only when its entry, which is in the log, says so
-        (and its row agrees: a record stored private before entries said so stays private)."""
-        return self.record.public and self.public_column
 
 
 def _split_frontier(blob: bytes) -> list[bytes]:
@@ -328,7 +299,7 @@ class LogStore:
             row = conn.execute(select(*_ENTRY_COLUMNS).where(where)).first()  # type: ignore[arg-type]
         if row is None:
             raise NotFoundError(f"no record {what}")
-        return _stored(row)
+        return stored(row)
 
     def get(self, record_id: str) -> StoredEntry:
         return self._one(db.entries.c.record_id == record_id, f"with id {record_id}")
@@ -348,16 +319,16 @@ class LogStore:
                 .order_by(e.idx)
                 .limit(limit)
             ).all()
-        return [s for s in map(_stored, rows) if _notarizes(s, sha256_hex)]
+        return [s for s in map(stored, rows) if notarizes(s, sha256_hex)]
 
     def iter_entries(self, batch: int = 5000) -> Iterator[StoredEntry]:
         """Every stored entry in index order, read in batches (constant memory)."""
-        return (_stored(r) for r in self._rows(_ENTRY_COLUMNS, batch))
+        return (stored(r) for r in self._rows(_ENTRY_COLUMNS, batch))
 
     def iter_with_columns(self, batch: int = 5000) -> Iterator[tuple[StoredEntry, tuple[Any, ...]]]:
         """:meth:`iter_entries` with each row's :data:`DERIVED_COLUMNS` as stored (for the audit)."""
         columns = (*_ENTRY, *(db.entries.c[name] for name in DERIVED_COLUMNS))  # with public
-        return ((_stored(r), tuple(r[len(_ENTRY) :])) for r in self._rows(columns, batch))
+        return ((stored(r), tuple(r[len(_ENTRY) :])) for r in self._rows(columns, batch))
 
     @db_errors_iter
     def _rows(self, columns: Sequence[Any], batch: int) -> Iterator[Any]:
@@ -470,20 +441,6 @@ class LogStore:
         """Refresh planner statistics (useful after bulk loads)."""
         with db.write(self.engine) as conn:
             conn.execute(text("ANALYZE"))
-
-
-def _stored(row: Any) -> StoredEntry:
-    return StoredEntry(
-        int(row.idx), row.record_id, bytes(row.leaf_hash), bytes(row.entry), bool(row.public)
-    )
-
-
-def _notarizes(stored: StoredEntry, sha256_hex: str) -> bool:
-    try:
-        content = stored.record.content
-    except RecordError:  # not a valid record (`sunlight audit` names it): it notarizes nothing
-        return False
-    return content is not None and content.sha256 == sha256_hex
 
 
 def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:

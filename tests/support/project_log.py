@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.service.notary import Notary
 from api.service.project_proof import build_project_proof, publish_heads
 from api.settings import Settings
+from api.storage.entries import StoredEntry
 from api.storage.heads import HeadsStore
-from api.storage.log import LogStore, StoredEntry
+from api.storage.log import LogStore
 from notary.chainview import Anchor
 from notary.headsmap import HeadsMap
 from notary.multiproof import multi_inclusion_proof_from

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from api.service.audit import audit_log
-from api.storage.log import AppendedEntry, LogStore
+from api.storage.entries import AppendedEntry
+from api.storage.log import LogStore
 from notary import merkle
 from notary.errors import LogError, NotFoundError
 from notary.records import Content, Record

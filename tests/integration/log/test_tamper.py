@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from api.service.notary import Notary
 from api.settings import Settings
-from api.storage.log import DERIVED_COLUMNS
+from api.storage.columns import DERIVED_COLUMNS
 from notary.records import Record
 
 SUNLIGHT = Path(sys.executable).parent / "sunlight"
