@@ -34,6 +34,7 @@ def test_no_input_makes_the_server_fail(case):
             f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
         )
         ctype = response.headers.get("content-type") or [""]
-        if response.status_code >= 400 and ctype[0].startswith("application/json"):
+        has_body = case.method.upper() != "HEAD"  # a HEAD answer has headers only (tus uses HEAD)
+        if has_body and response.status_code >= 400 and ctype[0].startswith("application/json"):
             body = json.loads(response.text)
             assert {"error", "detail"} <= set(body), body
