@@ -27,10 +27,10 @@ setup-fast:
 	bash scripts/setup/30-node.sh
 	bash scripts/setup/50-fonts.sh
 
-# The fast tier (unit, vector and security tests that start no service, under a minute), then every
-# other test: tests/conftest.py marks the tier `fast`, so each test runs exactly once.
+# The fast tier (unit, vector and security tests that start no service, about a minute on both
+# cores), then every other test: tests/conftest.py marks the tier `fast`, so each test runs once.
 test-fast: $(STAMP) setup-fast
-	$(BIN)/pytest -m fast tests/unit tests/vectors tests/security
+	$(BIN)/pytest -m fast -n 2 tests/unit tests/vectors tests/security
 
 test: test-fast setup-services
 	$(BIN)/pytest -m "not fast"
