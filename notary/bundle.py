@@ -32,7 +32,7 @@ from notary.records import (
 )
 from notary.signing import Checkpoint, parse_public_key, verify_checkpoint
 from notary.trust import TrustedLog, TrustRoot
-from notary.verdict import Check, VerificationReport, passes
+from notary.verdict import Check, VerificationReport, check_pinned_log, passes
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -220,23 +220,10 @@ def _check_file(record: Record | None, digest: ContentDigest) -> Check:
 
 def _check_log(bundle: ProofBundle, trust: TrustRoot, pinned: TrustedLog | None) -> list[Check]:
     cp = bundle.checkpoint
+    checks = check_pinned_log(cp, trust, pinned, "bundle")
     if pinned is not None:
-        name = f" ({pinned.name})" if pinned.name else ""
-        return [
-            Check("log", True, f"log {cp.log_id}{name} is pinned by this verifier"),
-            passes(
-                "checkpoint_signature",
-                "signed by the pinned key of log " + cp.log_id,
-                lambda: verify_checkpoint(cp, pinned.public_key),
-            ),
-        ]
-    if trust.logs:
-        theirs = ", ".join(trust.log_ids())
-        log = Check(
-            "log", False, f"not from this log: the bundle is from log {cp.log_id}, not {theirs}"
-        )
-    else:
-        log = Check("log", None, "no log key is pinned: pin one (--log-key, --trust)")
+        return checks
+    log = checks[0]
     if bundle.log_public_key is None:
         return [log, Check("checkpoint_signature", None, "no pinned key to check it with")]
     try:

@@ -39,9 +39,9 @@ from notary.errors import MalformedProofError, NotaryError, RecordError
 from notary.headsmap import HeadEntry, MapProof, SignedHeads, verify_map_proof
 from notary.multiproof import verify_multi_inclusion
 from notary.records import MAX_ENTRY_BYTES, ProjectCode
-from notary.signing import Checkpoint, verify_checkpoint, verify_statement
+from notary.signing import Checkpoint, verify_statement
 from notary.trust import TrustedLog, TrustRoot
-from notary.verdict import Check, Level, VerificationReport, passes
+from notary.verdict import Check, Level, VerificationReport, check_pinned_log, passes
 
 __all__ = [
     "MAX_PROJECT_PROOF_BYTES",
@@ -342,26 +342,16 @@ def _head_matches(proof: ProjectProof, entry: HeadEntry | None, leaves: Sequence
 
 def _check_log(proof: ProjectProof, trust: TrustRoot, pinned: TrustedLog | None) -> list[Check]:
     cp, heads = proof.checkpoint, proof.heads
+    checks = check_pinned_log(cp, trust, pinned, "proof")
     if pinned is None:
-        if trust.logs:
-            detail = f"not from this log: the proof is from log {cp.log_id}, not {', '.join(trust.log_ids())}"
-            log = Check("log", False, detail)
-        else:
-            log = Check("log", None, "no log key is pinned: pin one (--log-key, --trust)")
         none = "no pinned key to check it with"
         return [
-            log,
+            *checks,
             Check("checkpoint_signature", None, none),
             Check("heads_signature", None, none),
         ]
-    name = f" ({pinned.name})" if pinned.name else ""
     return [
-        Check("log", True, f"log {cp.log_id}{name} is pinned by this verifier"),
-        passes(
-            "checkpoint_signature",
-            "signed by the pinned key of log " + cp.log_id,
-            lambda: verify_checkpoint(cp, pinned.public_key),
-        ),
+        *checks,
         passes(
             "heads_signature",
             "the heads statement is signed by the pinned key",

@@ -11,9 +11,16 @@ from enum import StrEnum
 from typing import Any
 
 from notary.errors import NotaryError
-from notary.trust import TrustedLog
+from notary.signing import Checkpoint, verify_checkpoint
+from notary.trust import TrustedLog, TrustRoot
 
-__all__ = ["Check", "Level", "VerificationReport", "passes"]
+__all__ = [
+    "Check",
+    "Level",
+    "VerificationReport",
+    "check_pinned_log",
+    "passes",
+]
 
 
 class Level(StrEnum):
@@ -104,3 +111,26 @@ def passes(name: str, ok_detail: str, fn: Callable[[], object]) -> Check:
     except NotaryError as e:
         return Check(name, False, str(e))
     return Check(name, True, ok_detail)
+
+
+def check_pinned_log(
+    cp: Checkpoint, trust: TrustRoot, pinned: TrustedLog | None, what: str
+) -> list[Check]:
+    """The ``log`` check of ``cp`` against the logs ``trust`` pins and, when its log is pinned,
+    ``checkpoint_signature`` by that pinned key (``what`` names the document: "bundle", "proof").
+    Without a pinned log only the ``log`` check is returned: the caller says what else it can."""
+    if pinned is not None:
+        name = f" ({pinned.name})" if pinned.name else ""
+        return [
+            Check("log", True, f"log {cp.log_id}{name} is pinned by this verifier"),
+            passes(
+                "checkpoint_signature",
+                "signed by the pinned key of log " + cp.log_id,
+                lambda: verify_checkpoint(cp, pinned.public_key),
+            ),
+        ]
+    if trust.logs:
+        theirs = ", ".join(trust.log_ids())
+        detail = f"not from this log: the {what} is from log {cp.log_id}, not {theirs}"
+        return [Check("log", False, detail)]
+    return [Check("log", None, "no log key is pinned: pin one (--log-key, --trust)")]
