@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import rfc8785
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,6 +28,7 @@ from pydantic import (
 )
 
 from notary.errors import RecordError, SignatureError
+from notary.jcs import canonical_json
 from notary.sigalgs import SIGNATURE_BYTES, Alg, verify_signature
 
 __all__ = [
@@ -70,14 +70,6 @@ MediaType = Annotated[
 Cid = Annotated[str, StringConstraints(pattern=r"^b[a-z2-7]{1,127}$")]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON of ``value``. Raises RecordError for values JSON cannot carry exactly."""
-    try:
-        return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
-        raise RecordError(f"cannot be canonicalised: {e}") from e
 
 
 def _is_unicode(text: str) -> bool:

@@ -1,0 +1,104 @@
+"""RFC 8785 (JCS) canonical JSON: the one encoding every entry, receipt and signed payload uses.
+
+The reference is the ``rfc8785`` package. It is pure Python and writes byte by byte, so values
+that provably encode alike take a fast path instead: the C encoder of :func:`json.dumps` with
+sorted keys, no whitespace and no ASCII escaping. The two agree on exactly what :func:`_plain`
+admits:
+
+- ``None``, ``bool`` and ``str`` (both escape ``"``, ``\\``, ``\\b \\f \\n \\r \\t`` by letter
+  and every other code point below U+0020 as ``\\u00xx`` in lower case, and write the rest, U+007F
+  and U+2028/2029 included, as UTF-8; text UTF-8 cannot encode, a lone surrogate, fails the
+  encoding and so takes the reference path, which refuses it);
+- ``int`` within ±(2**53 - 1), which both write in decimal (outside it the reference refuses);
+- ``float`` of magnitude below 1e16, where ``repr`` (which json uses) is the shortest round-trip
+  decimal in plain notation — the digits ECMAScript's Number-to-String picks, and the notation
+  JCS writes too — but for the ``.0`` it puts after an integral value: those (zero included) are
+  handed to json as the ``int`` they equal, which it writes as JCS does. Below 1e-4, ``repr``
+  turns to an exponent while JCS stays plain down to 1e-6: those, like the larger ones, NaN and
+  the infinities, take the reference path;
+- ``list`` and ``dict`` of those, with ``str`` keys none of which holds a code point above
+  U+FFFF: JCS sorts keys by UTF-16 code units and ``json`` by code points, which is the same order
+  within the Basic Multilingual Plane (a surrogate pair, D800-DFFF as code units, sorts before
+  U+E000-U+FFFF in UTF-16 but after them by code point).
+
+Exact types only: a subclass (an enum, say), a tuple or anything nested deeper than
+:data:`_MAX_DEPTH` takes the reference path. ``tests/unit/notary/test_jcs.py`` checks the two
+paths byte for byte on generated values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import rfc8785
+
+from notary.errors import RecordError
+
+__all__ = ["canonical_json"]
+
+_MAX_SAFE = 2**53 - 1
+#: Deeper values (none a record may hold) take the reference path, which decides what they are.
+_MAX_DEPTH = 64
+#: A key holding one of these sorts differently by UTF-16 code units than by code points.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_TEXT = frozenset({str})
+_TEXT_AND_CONSTANTS = frozenset({str, bool, type(None)})
+#: What :func:`_plain` answers for a value only the reference encodes as JCS does.
+_REFERENCE: Any = object()
+
+_plain_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of ``value``. Raises RecordError for values JSON cannot carry exactly."""
+    plain = _plain(value, 0)
+    if plain is not _REFERENCE:
+        try:
+            return _plain_dumps(plain).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference says why it is refused
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+        raise RecordError(f"cannot be canonicalised: {e}") from e
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """``value`` as :func:`json.dumps` writes it exactly as RFC 8785 does (itself, or a copy with
+    integral floats as ints), or :data:`_REFERENCE` when it cannot (see the module)."""
+    kind = type(value)
+    if kind in _TEXT_AND_CONSTANTS:
+        return value
+    if kind is int:
+        return value if -_MAX_SAFE <= value <= _MAX_SAFE else _REFERENCE
+    if kind is float:
+        if not 1e-4 <= abs(value) < 1e16:  # infinities and NaN too
+            return 0 if value == 0 else _REFERENCE
+        return int(value) if value.is_integer() else value
+    if depth >= _MAX_DEPTH:
+        return _REFERENCE
+    if kind is dict:
+        if not set(map(type, value)) <= _TEXT or _ASTRAL.search("".join(value)):
+            return _REFERENCE
+        slots: Iterable[tuple[Any, Any]] = value.items()
+    elif kind is list:
+        slots = enumerate(value)
+    else:
+        return _REFERENCE
+    copy = None
+    for slot, item in slots:
+        if type(item) in _TEXT_AND_CONSTANTS:  # most of any record: no call for them
+            continue
+        plain = _plain(item, depth + 1)
+        if plain is _REFERENCE:
+            return _REFERENCE
+        if plain is not item:
+            if copy is None:
+                copy = kind(value)
+            copy[slot] = plain
+    return value if copy is None else copy
