@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
@@ -18,14 +18,19 @@ from api.cli.common import DataDir, err, out, settings_for
 from api.cli.exchange import export, import_app
 from api.cli.keys import keygen, sign
 from api.cli.oversight import oversight_app
+from api.cli.parties import party_app
 from api.cli.photos import photos_app
 from api.cli.verify import verify
 from api.cli.verify_project import verify_project
 from api.recursion import restore_recursion_limit
 from api.service.audit import audit_log
+from api.service.lifecycle import acting_role, attribute, people_of
 from api.service.notary import Notary
-from api.service.records import file_record
-from notary.errors import NotaryError, NotFoundError
+from api.service.records import file_record, refuse_reserved
+from api.storage.parties import PartyStore
+from api.storage.projects import ProjectStore
+from notary import jsonin
+from notary.errors import NotaryError, NotFoundError, RecordError
 from notary.signing import Checkpoint
 
 app = typer.Typer(
@@ -52,11 +57,25 @@ def stamp(
     project: Annotated[Optional[str], typer.Option(help="Project code.")] = None,  # noqa: UP045
     stage: Annotated[Optional[str], typer.Option(help="Lifecycle stage.")] = None,  # noqa: UP045
     kind: Annotated[str, typer.Option(help="Record kind.")] = "document",
+    data: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The records' data, a JSON object (e.g. '{\"percent\": 40}')."),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Hash files, append a record for each, and print the signed receipts (JSON lines)."""
+    """Hash files, append a record for each, and print the signed receipts (JSON lines).
+
+    The submitter is looked up as for POST /v1/records: their organisation is written into each
+    record, and a record of a registered project is judged by the lifecycle, acting for their
+    organisation (data.actor, when not given, is their organisation and the role they file the
+    kind in). A refusal is one line on stderr, naming the rule."""
+    refuse_reserved(kind, "--kind")
+    fields = _data_object(data)
     notary = Notary.open(settings_for(data_dir))
+    parties = PartyStore(notary.log.engine)
     try:
+        if project is not None and "actor" not in fields:
+            fields = _acting(notary, parties, submitter, project, kind, fields)
         total = sum(f.stat().st_size for f in files)
         show = len(files) > 3 or total > 64 * 1024**2
         with _progress() as progress:
@@ -70,13 +89,40 @@ def stamp(
                     project=project,
                     stage=stage,
                     kind=kind,
+                    data=fields,
                 )
-                [accepted] = notary.submit([record])
+                record, people = attribute(parties, record)
+                [accepted] = notary.submit([record], people=people)
                 progress.advance(task, f.stat().st_size)
                 line = {"file": str(f), "id": accepted.record_id, **accepted.receipt.model_dump()}
                 out.print_json(json.dumps(line)) if out.is_terminal else print(json.dumps(line))
     finally:
         notary.close()
+
+
+def _data_object(text: str | None) -> dict[str, Any]:
+    value = {} if text is None else jsonin.loads(text, what="--data")
+    if not isinstance(value, dict):
+        raise RecordError("--data must be a JSON object", field="--data")
+    return value
+
+
+def _acting(
+    notary: Notary, parties: PartyStore, submitter: str, code: str, kind: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """``data`` with the submitter's ``actor`` when the project is registered and the submitter
+    is a person with an organisation and lifecycle roles (otherwise the gate says what is wrong)."""
+    try:
+        ProjectStore(notary.log.engine).project(code)
+    except NotFoundError:
+        return data  # a project outside the lifecycle
+    actor = people_of(parties, {submitter}).get(submitter)
+    if actor is None:
+        return data
+    return {
+        **data,
+        "actor": {"organisation": actor.organisation, "role": acting_role(actor, kind).value},
+    }
 
 
 @app.command()
@@ -197,57 +243,7 @@ def serve(
     )
 
 
-party_app = typer.Typer(no_args_is_help=True, help="Parties and their bearer tokens.")
 app.add_typer(party_app, name="party")
-
-
-@party_app.command("create")
-def party_create(
-    party_id: str,
-    name: Annotated[str, typer.Option(help="Display name.")],
-    role: Annotated[list[str], typer.Option(help="admin, submitter or auditor (repeatable).")],
-    kind: Annotated[str, typer.Option(help="organisation or person.")] = "organisation",
-    data_dir: DataDir = None,
-) -> None:
-    """Register a party with roles."""
-    from api.storage.parties import ROLES, PartyStore  # noqa: PLC0415
-
-    bad = set(role) - set(ROLES)
-    if bad or kind not in ("organisation", "person"):
-        raise NotaryError(f"unknown role(s) {sorted(bad)} or kind {kind!r}")
-    notary = Notary.open(settings_for(data_dir))
-    try:
-        party = PartyStore(notary.log.engine).create_party(party_id, name, kind, tuple(role))
-        print(json.dumps({"id": party.id, "roles": party.roles}))
-    finally:
-        notary.close()
-
-
-@party_app.command("token")
-def party_token(party_id: str, data_dir: DataDir = None) -> None:
-    """Issue a bearer token for a party (printed once; only its hash is stored)."""
-    from api.storage.parties import PartyStore  # noqa: PLC0415
-
-    notary = Notary.open(settings_for(data_dir))
-    try:
-        issued = PartyStore(notary.log.engine).issue_token(party_id)
-        print(json.dumps({"token_id": issued.id, "party_id": party_id, "token": issued.token}))
-    finally:
-        notary.close()
-
-
-@party_app.command("revoke")
-def party_revoke(token_id: str, data_dir: DataDir = None) -> None:
-    """Revoke a bearer token at once."""
-    from api.storage.parties import PartyStore  # noqa: PLC0415
-
-    notary = Notary.open(settings_for(data_dir))
-    try:
-        PartyStore(notary.log.engine).revoke_token(token_id)
-    finally:
-        notary.close()
-
-
 app.command()(verify)
 app.command()(keygen)
 app.command()(sign)

@@ -12,15 +12,19 @@ from api.routes.deps import (
     known,
     require_role,
 )
+from api.routes.project_schemas import LIFECYCLE_ERRORS
 from api.routes.schemas import (
     ERRORS,
     KeyIn,
     KeyOut,
+    PartyChangeOut,
     PartyIn,
     PartyOut,
+    PartyPatch,
     TokenOut,
 )
 from api.service.keys import register_key
+from api.service.parties import change_party, register_party
 from api.storage.parties import Party
 from notary.keys import KEY_REVOCATION, revocation_data
 from notary.records import (
@@ -38,17 +42,45 @@ router = APIRouter()
 def create_party(ctx: Ctx, who: CurrentParty, body: PartyIn) -> PartyOut:
     """(administrator) Register an organisation or a person with roles."""
     require_role(who, "admin")
-    if body.organisation is not None:
-        ctx.projects.organisation(body.organisation)  # it must be registered
-    party = ctx.parties.create_party(
+    party = register_party(
+        ctx.parties,
+        ctx.projects,
         body.id,
-        body.name,
-        body.kind,
-        tuple(body.roles),
+        name=body.name,
+        kind=body.kind,
+        roles=body.roles,
         organisation=body.organisation,
-        lifecycle_roles=tuple(r.value for r in body.lifecycle_roles),
+        lifecycle_roles=[r.value for r in body.lifecycle_roles],
     )
     return _party_out(party)
+
+
+@router.patch(
+    "/v1/parties/{party_id}",
+    response_model=PartyChangeOut,
+    responses=LIFECYCLE_ERRORS,
+    tags=["parties"],
+)
+def update_party(ctx: Ctx, who: CurrentParty, party_id: str, body: PartyPatch) -> PartyChangeOut:
+    """(administrator) Change a person's organisation, lifecycle roles or roles: a
+    ``party_change`` record of the log, naming the old and new values, written with the change.
+    Refused (422 ``powers.move_conflict`` / ``powers.role_conflict``) when the person acts for a
+    power in a project that is not archived and the change would let them act for another."""
+    require_role(who, "admin")
+    changed = change_party(
+        ctx.notary,
+        ctx.parties,
+        ctx.projects,
+        known(party_id, "party"),
+        body.changes(),
+        by=who.party_id,
+    )
+    accepted = changed.accepted
+    return PartyChangeOut(
+        party=_party_out(changed.party),
+        record_id=accepted.record_id if accepted else None,
+        receipt=accepted.receipt if accepted else None,
+    )
 
 
 @router.get("/v1/parties/me", response_model=PartyOut, responses=ERRORS, tags=["parties"])

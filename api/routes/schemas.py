@@ -151,6 +151,31 @@ class PartyIn(BaseModel):
         return self
 
 
+class PartyPatch(BaseModel):
+    """What an administrator changes of a party: only the fields sent (``organisation: null``
+    takes a person out of their organisation; their lifecycle roles must then go too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+    lifecycle_roles: list[Role] | None = Field(default=None, max_length=len(Role))
+    roles: list[Literal["admin", "submitter", "auditor"]] | None = Field(
+        default=None, min_length=1, max_length=3
+    )
+
+    @model_validator(mode="after")
+    def _names_a_change(self) -> PartyPatch:
+        if not self.model_fields_set:
+            raise ValueError("name at least one of organisation, lifecycle_roles, roles")
+        for name in ("lifecycle_roles", "roles"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} is a list, not null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
 class PartyOut(BaseModel):
     id: str
     name: str
@@ -159,6 +184,13 @@ class PartyOut(BaseModel):
     created_at: str
     organisation: str | None = None
     lifecycle_roles: list[str] = Field(default_factory=list)
+
+
+class PartyChangeOut(BaseModel):
+    party: PartyOut
+    #: The party_change record in the log and its signed receipt (null: nothing changed).
+    record_id: str | None
+    receipt: Receipt | None
 
 
 class TokenOut(BaseModel):

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
 
+from sqlalchemy import Connection
+
 from api.clock import utc_now
 from api.service.lifecycle import LifecycleGate, rules_from_settings
 from api.settings import Settings
@@ -87,6 +89,7 @@ class Notary:
         isolate_failures: Literal[False] = False,
         people: Mapping[str, Actor] | None = None,
         claims: Sequence[IdempotencyClaim | None] = (),
+        within: Callable[[Connection], None] | None = None,
     ) -> list[Accepted]: ...
 
     @overload
@@ -106,6 +109,7 @@ class Notary:
         isolate_failures: bool = False,
         people: Mapping[str, Actor] | None = None,
         claims: Sequence[IdempotencyClaim | None] = (),
+        within: Callable[[Connection], None] | None = None,
     ) -> list[Accepted] | list[Accepted | NotaryError]:
         """Append validated records in one transaction and sign their receipts.
 
@@ -113,7 +117,8 @@ class Notary:
         and its error is raised; with ``isolate_failures`` it fails alone, its error in its place
         (:meth:`LogStore.append`). ``people`` are the lifecycle actors among the records'
         submitters and signers (:func:`~api.service.lifecycle.people_of`). ``claims``: each
-        record's idempotency key, if any, stored with it (:meth:`LogStore.append`). Concurrent
+        record's idempotency key, if any, stored with it; ``within``: writes committed with the
+        records or not at all (both :meth:`LogStore.append`). Concurrent
         requests share one call through :class:`~api.service.committer.Committer`.
         """
         items = [(self._new_id(), r) for r in records]
@@ -122,7 +127,8 @@ class Notary:
         if self.rules is not None:
             gate = LifecycleGate(self.rules, people or {}, self._project_rows)
         if not isolate_failures:
-            return [self.receipted(a) for a in self.log.append(items, gate=gate, claims=keys)]
+            appended = self.log.append(items, gate=gate, claims=keys, within=within)
+            return [self.receipted(a) for a in appended]
         return [
             a if isinstance(a, NotaryError) else self.receipted(a)
             for a in self.log.append(items, isolate_failures=True, gate=gate, claims=keys)

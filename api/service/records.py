@@ -32,6 +32,7 @@ from notary.digests import digest_stream
 from notary.errors import RecordError
 from notary.evidence.photos import client_observation
 from notary.keys import KEY_REGISTRATION, KEY_REVOCATION
+from notary.lifecycle import PARTY_CHANGE
 from notary.oversight.alert import ALERT_KIND
 from notary.records import (
     Content,
@@ -54,6 +55,7 @@ __all__ = [
     "draft_record",
     "file_record",
     "proof_bundle",
+    "refuse_reserved",
     "submit_upload",
 ]
 
@@ -128,18 +130,10 @@ async def _site_photo(ctx: AppContext, upload: Upload) -> Callable[[Accepted], o
 def draft_record(meta: RecordMeta, *, submitter: str, received_at: str) -> Record:
     """The record ``meta`` describes, without its file, validated.
 
-    Key records are made only by the key routes, alerts only by the server, and public notices
-    (公示) are always public.
+    Key records are made only by the key routes, alerts and party changes only by the server,
+    and public notices (公示) are always public.
     """
-    if meta.kind in (KEY_REGISTRATION, KEY_REVOCATION):
-        raise RecordError(
-            "key records are made only by POST /v1/parties/{party}/keys (and DELETE)",
-            field="meta.kind",
-        )
-    if meta.kind == ALERT_KIND:  # else anyone could file a "finding" that exports list as ours
-        raise RecordError(
-            "alerts are filed only by the server's oversight run and imports", field="meta.kind"
-        )
+    refuse_reserved(meta.kind, "meta.kind")
     if meta.stage == "notice" and not meta.public:
         raise RecordError("public notices (公示) are always public", field="meta.public")
     if meta.kind == SITE_PHOTO:  # where and when the client says it was taken: well formed
@@ -164,6 +158,24 @@ def draft_record(meta: RecordMeta, *, submitter: str, received_at: str) -> Recor
     except ValidationError as e:
         where, msg = first_problem(e, "meta")
         raise RecordError(msg, field=where) from e
+
+
+def refuse_reserved(kind: str, field: str) -> None:
+    """Refuse a kind only the server files: key records (the key routes), alerts (the oversight
+    run and imports), party changes (``PATCH /v1/parties/{id}``, ``sunlight party update``)."""
+    if kind in (KEY_REGISTRATION, KEY_REVOCATION):
+        raise RecordError(
+            "key records are made only by POST /v1/parties/{party}/keys (and DELETE)", field=field
+        )
+    if kind == ALERT_KIND:  # else anyone could file a "finding" that exports list as ours
+        raise RecordError(
+            "alerts are filed only by the server's oversight run and imports", field=field
+        )
+    if kind == PARTY_CHANGE:  # else anyone could file a change no administrator made
+        raise RecordError(
+            "party changes are filed only by PATCH /v1/parties/{party} (sunlight party update)",
+            field=field,
+        )
 
 
 #: A file up to this size for the local store is written on the event loop: a thread costs more.
@@ -238,7 +250,11 @@ def file_record(
         name=path.name[:255],
     )
     draft = {"kind": "document", **fields, "submitter": submitter, "content": content}
-    return Record.model_validate({**draft, "received_at": clock()})
+    try:
+        return Record.model_validate({**draft, "received_at": clock()})
+    except ValidationError as e:
+        where, msg = first_problem(e, "record")
+        raise RecordError(msg, field=where) from e
 
 
 def proof_bundle(ctx: AppContext, stored: StoredEntry) -> ProofBundle | None:

@@ -234,6 +234,15 @@ class PartyStore:
         if done.rowcount == 0:
             raise NotFoundError(f"no active token {token_id}")
 
+    def forget(self, party_id: str) -> None:
+        """Drop what this store remembers of a party (after its roles or organisation changed):
+        its next request is checked against the database. Other processes' caches expire within
+        ``cache_s``."""
+        self._known_parties.pop(party_id, None)
+        checked = list(self._checked.items())  # one step under the GIL: other threads add
+        for digest in [d for d, (_, who) in checked if who.party_id == party_id]:
+            self._checked.pop(digest, None)
+
     def recently_checked(self, token: str) -> Principal | None:
         """The principal of a token checked within ``cache_s`` (or the bootstrap administrator's
         token), without touching the database; None when it must be checked."""

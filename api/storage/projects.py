@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -22,11 +22,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
     delete,
     insert,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -88,6 +86,8 @@ project_powers = Table(
 
 
 Powers = tuple[tuple[str, str, str], ...]
+#: name, county, township, village, owner, step: the columns queries filter on.
+Columns = tuple[str, str, str, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,27 +122,25 @@ class ProjectRow:
             self._encoded.append(self.value.model_dump_json())
         return self._encoded[0]
 
-    def columns(self) -> dict[str, str]:
-        """The ``projects`` columns but the code and the leaf index."""
-        return {
-            "state": self.state,
-            "name": self.name,
-            "county": self.county,
-            "township": self.township,
-            "village": self.village,
-            "owner": self.owner,
-            "step": self.step,
-        }
+    def columns(self) -> Columns:
+        """The ``projects`` columns queries filter on (:data:`Columns`)."""
+        return (self.name, self.county, self.township, self.village, self.owner, self.step)
 
 
 def project_row(state: ProjectState, previous: ProjectRow | None = None) -> ProjectRow:
     """The row of a registered project's state. ``previous``, the row of the state it follows,
-    lends its power holders when the record left them as they were (most records do)."""
+    lends its power holders when the record left them as they were (most records do), and its
+    other columns when it left the project and its step as they were too."""
     project = state.project
     assert project is not None, "only a registered project has a row"
     before = previous.value if previous is not None else None
     if previous is not None and before is not None and before.powers is state.powers:
         powers = previous.powers
+        if before.project is project and before.step is state.step:  # a site photo, a report...
+            p = previous
+            return ProjectRow(
+                p.name, p.county, p.township, p.village, p.owner, p.step, powers, value=state
+            )
     else:
         powers = tuple(sorted((h.power.value, h.organisation, h.person) for h in state.powers))
     return ProjectRow(
@@ -174,23 +172,35 @@ class ProjectRows:
     """The rows of the projects one append touches: read once under the log lock, updated record
     by record through the gate, written back in the same transaction."""
 
-    def __init__(self, states: dict[str, str], powers: dict[str, Powers]) -> None:
+    def __init__(
+        self, states: dict[str, str], columns: dict[str, Columns], powers: dict[str, Powers]
+    ) -> None:
         self._states: dict[str, str | ProjectRow] = dict(states)
-        self._stored = set(states)
+        self._columns = columns
         self._powers = powers
         self._changed: dict[str, tuple[ProjectRow, int]] = {}
 
     @classmethod
     def load(cls, conn: Connection, codes: set[str]) -> ProjectRows:
+        # Driver-level statements: SQLAlchemy's compiling and row handling of an IN list cost
+        # more than SQLite's answer, on every append under the log lock.
         if not codes:
-            return cls({}, {})
-        p, w = projects.c, project_powers.c
-        states = {c: s for c, s in conn.execute(select(p.code, p.state).where(p.code.in_(codes)))}
+            return cls({}, {}, {})
+        states: dict[str, str] = {}
+        columns: dict[str, Columns] = {}
+        query = _sql(conn, _SELECT_ROWS, len(codes))
+        for code, state, name, county, township, village, owner, step in conn.exec_driver_sql(
+            query, (*codes,)
+        ):
+            states[code] = state
+            columns[code] = (name, county, township, village, owner, step)
         held: dict[str, list[tuple[str, str, str]]] = {}
-        query = select(w.project, w.power, w.organisation, w.person).where(w.project.in_(states))
-        for code, power, org, person in conn.execute(query.order_by(w.project, w.power)):
-            held.setdefault(code, []).append((power, org, person))
-        return cls(states, {c: tuple(h) for c, h in held.items()})
+        if states:
+            query = _sql(conn, _SELECT_POWERS, len(states))
+            for code, power, org, person in conn.exec_driver_sql(query, (*states,)):
+                held.setdefault(code, []).append((power, org, person))
+        # In the order of the power's name, as project_row gives them (whatever the collation).
+        return cls(states, columns, {c: tuple(sorted(h)) for c, h in held.items()})
 
     def state(self, code: str) -> str | ProjectRow | None:
         """The project's state as of the records so far: stored JSON, or the gate's last row
@@ -203,25 +213,21 @@ class ProjectRows:
         self._changed[code] = (row, leaf)
 
     def save(self, conn: Connection) -> None:
-        """Write the changed rows (and power holders, where they changed)."""
-        p = projects.c
-        values = [
-            {**r.columns(), "leaf_index": leaf, "b_code": c}
-            for c, (r, leaf) in self._changed.items()
-        ]
-        updated = [v for v in values if v["b_code"] in self._stored]
-        if updated:
-            columns: dict[str, Any] = {k: bindparam(k) for k in values[0] if k != "b_code"}
-            conn.execute(
-                update(projects).where(p.code == bindparam("b_code")).values(columns), updated
-            )
-        added = [
-            {**{k: x for k, x in v.items() if k != "b_code"}, "code": v["b_code"]}
-            for v in values
-            if v["b_code"] not in self._stored
-        ]
-        if added:
-            conn.execute(insert(projects), added)
+        """Write the changed rows (and power holders, where they changed). Most records change
+        the state alone: a row's other columns are written only when they changed (each is in
+        an index)."""
+        states: list[tuple[object, ...]] = []
+        rows: list[tuple[object, ...]] = []
+        added: list[tuple[object, ...]] = []
+        for code, (row, leaf) in self._changed.items():
+            stored, columns = self._columns.get(code), row.columns()
+            if stored == columns:
+                states.append((row.state, leaf, code))
+            else:
+                (rows if stored else added).append((row.state, leaf, *columns, code))
+        for sql, values in ((_UPDATE_STATE, states), (_UPDATE_ROW, rows), (_INSERT_ROW, added)):
+            if values:
+                conn.exec_driver_sql(_sql(conn, sql), values)
         moved = {
             c: r.powers
             for c, (r, _) in self._changed.items()
@@ -238,6 +244,30 @@ class ProjectRows:
                     for power, org, person in held
                 ],
             )
+
+
+# Constant text with bound parameters, ``?`` standing for the driver's mark: no value is ever
+# formatted into the SQL.
+_UPDATE_STATE = "UPDATE projects SET state = ?, leaf_index = ? WHERE code = ?"
+_UPDATE_ROW = (
+    "UPDATE projects SET state = ?, leaf_index = ?, name = ?, county = ?, township = ?,"
+    " village = ?, owner = ?, step = ? WHERE code = ?"
+)
+_INSERT_ROW = (
+    "INSERT INTO projects (state, leaf_index, name, county, township, village, owner, step, code)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_ROWS = (
+    "SELECT code, state, name, county, township, village, owner, step FROM projects WHERE code IN "
+)
+_SELECT_POWERS = "SELECT project, power, organisation, person FROM project_powers WHERE project IN "
+
+
+def _sql(conn: Connection, text: str, in_list: int = 0) -> str:
+    """``text`` (followed by an IN list of ``in_list`` parameters) in the driver's paramstyle."""
+    if in_list:
+        text += f"({', '.join('?' * in_list)})"
+    return text if conn.dialect.paramstyle == "qmark" else text.replace("?", "%s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,10 +82,16 @@ Refusal rules (``LifecycleRefusal.rule``): ``kind.unknown``, ``project.not_regis
 ``contract.not_awardee``, ``quorum.unverified_signer``, ``quorum.missing``,
 ``payment.before_acceptance``, ``payment.pending``, ``payment.over_contract``,
 ``payment.no_request``, ``payment.not_approved``.
+
+A change of a person's organisation or lifecycle roles (:mod:`notary.lifecycle.membership`:
+``Standing``, ``check_standing_change``, the ``party_change`` record) is refused by
+``powers.move_conflict`` or ``powers.role_conflict`` when it would let them act for a second power
+of a project that is not archived.
 """
 
 from notary.lifecycle.kinds import KINDS, STEP_ZH, KindSpec, Step
 from notary.lifecycle.machine import accepted_kinds, decide, replay
+from notary.lifecycle.membership import PARTY_CHANGE, Standing, check_standing_change
 from notary.lifecycle.parties import ROLE_ZH, Actor, Power, PowerHolder, Role, Side, check_powers
 from notary.lifecycle.project import Project, Region
 from notary.lifecycle.refusal import LifecycleRefusal, RulesError
@@ -95,6 +101,7 @@ from notary.lifecycle.state import ProjectState, Proposal, Transition
 __all__ = [
     "DEFAULT_RULES",
     "KINDS",
+    "PARTY_CHANGE",
     "ROLE_ZH",
     "STEP_ZH",
     "Actor",
@@ -111,10 +118,12 @@ __all__ = [
     "Role",
     "RulesError",
     "Side",
+    "Standing",
     "Step",
     "Transition",
     "accepted_kinds",
     "check_powers",
+    "check_standing_change",
     "decide",
     "load_rules",
     "replay",

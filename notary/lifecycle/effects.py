@@ -29,7 +29,7 @@ from notary.lifecycle.rules import LifecycleRules
 from notary.lifecycle.state import ProjectState, Proposal
 from notary.records import first_problem
 
-__all__ = ["EFFECTS", "Change", "Context", "invalid_data", "record_only"]
+__all__ = ["EFFECTS", "NOTHING", "Change", "Context", "invalid_data"]
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,8 @@ class Change:
     move: Step | None = None
 
 
+#: The effect of most kinds: being recorded (and, per the table, moving the project on).
 NOTHING = Change()
-
-
-def record_only(state: ProjectState, data: KindData, ctx: Context) -> Change:
-    """The effect of most kinds: being recorded (and, per the table, moving the project on)."""
-    return NOTHING
 
 
 def cny(fen: int) -> str:

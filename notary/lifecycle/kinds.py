@@ -41,8 +41,12 @@ class Step(StrEnum):
     @property
     def stage(self) -> str:
         """The ``stage`` a record filed in this step carries (an archived project's: settlement)."""
-        return Step.SETTLEMENT.value if self is Step.ARCHIVED else self.value
+        return _STAGES[self]
 
+
+#: Each step's stage, looked up (an enum's ``.value`` is a Python-level descriptor: this is read
+#: for every record the lifecycle judges).
+_STAGES = {s: Step.SETTLEMENT.value if s is Step.ARCHIVED else s.value for s in Step}
 
 STEP_ZH = {
     Step.APPLICATION: "申报",

@@ -18,7 +18,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from notary.errors import RecordError
-from notary.lifecycle.effects import EFFECTS, Context, invalid_data, record_only
+from notary.lifecycle.effects import EFFECTS, NOTHING, Context, invalid_data
 from notary.lifecycle.kinds import KINDS, STEP_ZH, ActingFor, KindData, KindSpec, Step
 from notary.lifecycle.parties import ROLE_ZH, Actor, Role, side_zh
 from notary.lifecycle.refusal import LifecycleRefusal
@@ -59,7 +59,8 @@ def decide(
     _check_step(state, proposal, spec, actor)
     data = _check_actor(state, proposal, spec, actor)
     _check_order(state, spec, actor)
-    change = EFFECTS.get(spec.kind, record_only)(state, data, Context(proposal, actor, at, rules))
+    effect = EFFECTS.get(spec.kind)  # most kinds only record themselves
+    change = NOTHING if effect is None else effect(state, data, Context(proposal, actor, at, rules))
     kinds = state.in_step
     new = state.model_copy(
         update={
@@ -160,7 +161,7 @@ def _check_step(state: ProjectState, proposal: Proposal, spec: KindSpec, actor: 
 
 def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor: Actor) -> KindData:
     permitted = spec.permitted
-    if not actor.roles & set(permitted):
+    if actor.roles.isdisjoint(spec.roles):
         raise LifecycleRefusal(
             "role.not_permitted",
             f"{spec.kind} may be submitted only by: {', '.join(permitted)}",
@@ -172,8 +173,13 @@ def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor:
     except ValidationError as e:
         raise invalid_data(spec.kind, e, tuple(spec.data.model_fields)) from e
     acting = data.actor
-    mine = tuple(r for r in permitted if r in actor.roles)
-    if acting.organisation != actor.organisation or acting.role not in mine:
+    role = acting.role  # the role they say they act in
+    if (
+        acting.organisation != actor.organisation
+        or role not in actor.roles
+        or role not in spec.roles
+    ):
+        mine = tuple(r for r in permitted if r in actor.roles)
         raise LifecycleRefusal(
             "actor.mismatch",
             f"data.actor must name the submitter's organisation {actor.organisation} and a role "
@@ -181,9 +187,9 @@ def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor:
             f"data.actor 须为提交人所在单位 {actor.organisation} 及其可提交{spec.zh}的角色",
             mine,
         )
-    side = spec.roles[acting.role]
-    if side is not None and actor.organisation != state.side_organisation(side):
-        holder = state.side_organisation(side)
+    side = spec.roles[role]
+    holder = None if side is None else state.side_organisation(side)
+    if side is not None and actor.organisation != holder:
         raise LifecycleRefusal(
             "owner.required" if side == "owner" else "powers.not_held",
             f"a {acting.role.value} submits {spec.kind} for the organisation holding "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -102,7 +103,10 @@ class ProjectState(BaseModel):
 
     def holder(self, power: Power) -> PowerHolder | None:
         """Who holds ``power`` in this project, if anyone yet."""
-        return next((h for h in self.powers if h.power == power), None)
+        for h in self.powers:
+            if h.power == power:
+                return h
+        return None
 
     def side_organisation(self, side: Side) -> str | None:
         """The organisation on ``side``: the owner, or the holder of a power."""
@@ -123,11 +127,12 @@ class ProjectState(BaseModel):
         )
 
 
-class Transition(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Transition:
     """An accepted proposal: the new state, the step before and after, and what happened
-    (``events``, e.g. ``("registered",)``, ``("objection_upheld", "sent_back")``)."""
-
-    model_config = _FROZEN
+    (``events``, e.g. ``("registered",)``, ``("objection_upheld", "sent_back")``). Made only by
+    :func:`~notary.lifecycle.decide` from values it checked: a plain dataclass, not validated
+    again (one is made for every record the lifecycle judges)."""
 
     state: ProjectState
     previous: Step

@@ -260,6 +260,11 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         Call(lambda w: "/v1/parties", json=_party_body),
         protected({"admin": 201}),
     ),
+    ("PATCH", "/v1/parties/{party_id}"): (
+        # The auditor's roles as they are: the change is checked, and changes nothing.
+        Call(lambda w: "/v1/parties/auditor", json=lambda: {"roles": ["auditor"]}),
+        protected({"admin": 200}),
+    ),
     ("GET", "/v1/parties/me"): (
         Call(lambda w: "/v1/parties/me"),
         protected(dict.fromkeys(AUTHENTICATED, 200)),
@@ -343,6 +348,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ),
     ("GET", "/v1/oversight/ranking"): (
         Call(lambda w: "/v1/oversight/ranking?county=X"),
+        everyone(200),
+    ),
+    ("GET", "/v1/oversight/forecasts"): (
+        Call(lambda w: "/v1/oversight/forecasts?county=X"),
         everyone(200),
     ),
     ("GET", "/v1/alerts"): (Call(lambda w: "/v1/alerts"), optional_token(200)),

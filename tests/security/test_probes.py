@@ -116,6 +116,7 @@ PATH_ROUTES = [
     ("GET", "/v1/records/{}/file", None),
     ("GET", "/v1/records/{}/certificate.pdf", None),
     ("POST", "/v1/parties/{}/tokens", "admin"),
+    ("PATCH", "/v1/parties/{}", "admin"),
     ("DELETE", "/v1/tokens/{}", "admin"),
     ("POST", "/v1/parties/{}/keys", "admin"),
     ("GET", "/static/{}", None),
@@ -126,7 +127,11 @@ PATH_ROUTES = [
 @pytest.mark.parametrize(("method", "template", "who"), PATH_ROUTES)
 def test_path_parameters(api: Api, method: str, template: str, who: str | None, probe: str) -> None:
     headers = api.auth(who) if who else {}
-    body = {"key_id": "k1", "public_key": "A" * 43 + "="} if template.endswith("/keys") else None
+    body: dict[str, Any] | None = None
+    if template.endswith("/keys"):
+        body = {"key_id": "k1", "public_key": "A" * 43 + "="}
+    elif method == "PATCH":
+        body = {"roles": ["auditor"]}
     response = api.client.request(
         method, template.format(url_part(probe)), headers=headers, json=body
     )
@@ -189,6 +194,8 @@ def test_json_bodies(api: Api, probe: str) -> None:
             admin,
         ),
         ("POST", "/v1/parties", {"id": "x", "name": "x", "kind": probe, "roles": [probe]}, admin),
+        ("PATCH", "/v1/parties/township", {"organisation": probe}, admin),
+        ("PATCH", "/v1/parties/township", {"lifecycle_roles": [probe], "roles": [probe]}, admin),
         (
             "POST",
             "/v1/parties/township/keys",

@@ -16,6 +16,7 @@ from notary.lifecycle import Role
 from tests.integration.api.lifecycle_world import (
     World,
     accepted,
+    contracting,
     make_world,
     registered,
     to_implementation,
@@ -99,3 +100,18 @@ def test_a_state_edited_in_the_database_is_named_by_the_audit(world: World) -> N
     assert findings == [
         f"project {CODE}: column step is 'settlement', the records give 'implementation'"
     ]
+
+
+def test_a_record_rewrites_the_columns_only_when_the_stored_ones_differ(world: World) -> None:
+    # Most records change the stored state alone (their row's other columns are left unwritten):
+    # the state must still be the records', and a column edited behind the log's back is
+    # rewritten by the project's next record.
+    contracting(to_implementation(registered(world)))
+    log, rules = world.ctx.notary.log, world.ctx.notary.rules
+    world.ok("site_photo", Role.CONTRACTOR)
+    assert audit_log(log, rules=rules).ok
+    with db.write(log.engine) as conn:
+        conn.execute(update(projects).where(projects.c.code == CODE).values(village="elsewhere"))
+    assert not audit_log(log, rules=rules).ok
+    world.ok("site_photo", Role.CONTRACTOR)
+    assert audit_log(log, rules=rules).ok  # state, leaf index and columns as the records give
