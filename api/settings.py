@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     #: Backoff of a failed delivery: first wait, and the longest (seconds).
     webhook_backoff_base_s: float = Field(default=5.0, gt=0)
     webhook_backoff_cap_s: float = Field(default=900.0, gt=0)
+    #: Allow webhook URLs whose host is (or resolves to) a loopback, private, link-local or other
+    #: non-public address: a county intranet's receiver, or tests. Off: such a subscription is
+    #: refused and such a delivery is not made (server-side request forgery).
+    webhook_allow_private: bool = False
 
     @property
     def sqlalchemy_url(self) -> str:

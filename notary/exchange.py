@@ -5,8 +5,10 @@ Pure: CSV text in, typed rows or :class:`RowError` s out, each naming the file's
 is row 1, as a spreadsheet numbers them) and the column. Nothing here touches the log: the service
 appends only once every row passed (:mod:`api.service.exchange`).
 
-Also the ``alert`` record a payment that does not match its request becomes (rule
-``payment.import_mismatch``), :func:`payment_alert`.
+Also the alert a payment that does not match its request becomes (format ``sunlight-alert/1``,
+rule ``payment.import_mismatch``), :func:`payment_alert`; and the escaping of a text cell that a
+spreadsheet would run as a formula, :func:`escape_cell`, which the reading undoes
+(:func:`unescape_cell`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,9 +26,12 @@ from pydantic import ValidationError
 
 from notary.errors import NotaryError
 from notary.lifecycle import LifecycleRefusal, Project
+from notary.oversight.alert import Alert, AlertSource, Figure, Subject, Words
+from notary.oversight.snapshot import LoggedRecord, RecordRef
 from notary.records import Record
 
 __all__ = [
+    "FORMULA_START",
     "MAX_ROWS",
     "PAYMENT_COLUMNS",
     "PROJECT_COLUMNS",
@@ -34,11 +40,13 @@ __all__ = [
     "PaymentLine",
     "ProjectLine",
     "RowError",
+    "escape_cell",
     "mismatch_of",
     "payment_alert",
     "read_payments",
     "read_projects",
     "refusal_error",
+    "unescape_cell",
 ]
 
 #: One import holds at most this many rows (one transaction appends them all).
@@ -66,6 +74,24 @@ PROJECT_COLUMNS = (
 PAYMENT_COLUMNS = ("project", "reference", "amount_fen", "paid_at", "reviewer", "voucher")
 T = TypeVar("T")
 _OPTIONAL = frozenset({"details", "voucher"})
+
+#: What a spreadsheet starts a formula with (OWASP "CSV injection"), as a regular expression.
+FORMULA_START = r"[=+\-@\t\r]"
+#: A text a spreadsheet would read as a formula, after any quotes.
+_FORMULA = re.compile("'*" + FORMULA_START)
+
+
+def escape_cell(text: str) -> str:
+    """A text cell as an export writes it: one ``'`` put before a text that begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return — or with quotes and then one of these, so
+    that :func:`unescape_cell` gives back exactly the text. Numbers are not text cells."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unescape_cell(cell: str) -> str:
+    """The text an escaped cell holds: one leading ``'`` taken off a cell that begins with
+    ``'`` and, after any more quotes, ``=``, ``+``, ``-``, ``@``, a tab or a carriage return."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +194,7 @@ def _read(
     return good, errors
 
 
-def _text(values: Mapping[str, str], column: str, *, required: bool = True) -> str:
+def _cell(values: Mapping[str, str], column: str, *, required: bool = True) -> str:
     value = values.get(column, "").strip()
     if required and not value:
         raise _Problem(column, "empty")
@@ -177,15 +203,20 @@ def _text(values: Mapping[str, str], column: str, *, required: bool = True) -> s
     return value
 
 
+def _text(values: Mapping[str, str], column: str, *, required: bool = True) -> str:
+    """A text column's value, a formula escape undone (:func:`unescape_cell`)."""
+    return unescape_cell(_cell(values, column, required=required))
+
+
 def _int(values: Mapping[str, str], column: str) -> int:
-    text = _text(values, column)
+    text = _cell(values, column)
     if not text.lstrip("-").isdigit() or not text.isascii() or len(text) > 16:
         raise _Problem(column, "not an integer")
     return int(text)
 
 
 def _float(values: Mapping[str, str], column: str) -> float:
-    text = _text(values, column)
+    text = _cell(values, column)
     try:
         number = float(text)
     except ValueError:
@@ -196,7 +227,7 @@ def _float(values: Mapping[str, str], column: str) -> float:
 
 
 def _date(values: Mapping[str, str], column: str) -> str:
-    text = _text(values, column)
+    text = _cell(values, column)
     try:
         return date.fromisoformat(text).isoformat() if len(text) == 10 else _instant(text)
     except ValueError:
@@ -336,31 +367,82 @@ def mismatch_of(line: PaymentLine, request: Record | None) -> dict[str, Any] | N
     return None
 
 
+#: The rule of the alert a mismatched payment becomes.
+PAYMENT_RULE = "payment.import_mismatch"
+_PAYMENT_TITLE = Words(en="Payment does not match its request", zh="付款与付款申请不符")
+#: A mismatch's details, and the figures they become.
+_FIGURES = {
+    "expected_project": "expected_project",
+    "expected_amount_fen": "expected_amount_fen",
+    "rule": "lifecycle_rule",
+    "detail": "detail",
+}
+
+
 def payment_alert(
-    line: PaymentLine, mismatch: Mapping[str, Any], file_sha256: str
-) -> dict[str, Any]:
-    """The data of the ``alert`` record a mismatched payment becomes (docs/data-interface.md)."""
+    line: PaymentLine,
+    mismatch: Mapping[str, Any],
+    *,
+    request: LoggedRecord | None,
+    file_sha256: str,
+    at: datetime,
+) -> Alert:
+    """The alert a mismatched payment becomes (docs/data-interface.md): about its project, resting
+    on the payment request it names (``request``: the record of that id, if the log has one) and
+    on its row of the file, with the payment's figures."""
     reason: MismatchReason = mismatch["reason"]
-    evidence = {
+    figures: dict[str, Figure] = {
+        "reason": reason,
+        "project": line.project,
         "reference": line.reference,
         "amount_fen": line.amount_fen,
         "paid_at": line.paid_at,
         "voucher": line.voucher or None,
-        "file_sha256": file_sha256,
-        "row": line.row,
-        **{k: v for k, v in mismatch.items() if k != "reason"},
+        "reviewer": line.reviewer,
+        **{name: _figure(mismatch[key]) for key, name in _FIGURES.items() if key in mismatch},
     }
-    words = {"project": line.project, "detail": "", **evidence}
-    en, zh = _REASONS[reason]
-    return {
-        "rule": "payment.import_mismatch",
-        "severity": "warning",
+    words = {
+        "detail": "",
+        **mismatch,
         "project": line.project,
-        "reason": reason,
-        "message": en.format(**words),
-        "message_zh": zh.format(**words),
-        "evidence": evidence,
+        "reference": line.reference,
+        "amount_fen": line.amount_fen,
     }
+    en, zh = _REASONS[reason]
+    evidence = []
+    if request is not None and request.record.kind == "payment_request":
+        record = request.record
+        evidence.append(
+            RecordRef(request.leaf_index, request.record_id, record.project, record.kind)
+        )
+    return Alert.raise_(
+        rule=PAYMENT_RULE,
+        severity="warning",
+        title=_PAYMENT_TITLE,
+        subject=_subject_of(line.project),
+        explanation=Words(en=en.format(**words), zh=zh.format(**words)),
+        figures=figures,
+        evidence=evidence,
+        thresholds=None,
+        at=at,
+        source=AlertSource(file_sha256=file_sha256, row=line.row),
+    )
+
+
+def _figure(value: Any) -> Figure:
+    """A mismatch's detail as a figure: a number or null as it is, anything else as text (cut to
+    the 200 characters a figure may have)."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    return str(value)[:200]
+
+
+def _subject_of(project: str) -> Subject:
+    """The project a payment names; nobody, for a text that is no project code."""
+    try:
+        return Subject.of_projects([project])
+    except ValidationError:
+        return Subject()
 
 
 #: The column a lifecycle refusal of a registration is about.

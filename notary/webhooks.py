@@ -9,23 +9,34 @@ the unix time of the attempt in whole seconds, and sent as the header::
 A receiver recomputes the HMAC over the raw body it received, compares in constant time, and
 refuses a ``t`` further than its tolerance from its own clock (a replayed old delivery). Each
 delivery also carries ``Sunlight-Delivery: <id>``, the same on every retry, to deduplicate.
+
+Where a delivery may go: :func:`refused_address` says why an IP address is not a public one
+(loopback, private, link-local, ...), so the server neither registers nor posts to it unless the
+deployment allows private receivers (server-side request forgery).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
+from collections.abc import Callable
 
-from notary.errors import VerificationError
+from notary.errors import InvalidRequestError, VerificationError
 
 __all__ = [
     "SIGNATURE_HEADER",
+    "IPAddress",
+    "WebhookAddressError",
     "WebhookSignatureError",
     "backoff_s",
+    "refused_address",
     "sign",
     "verify",
 ]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 SIGNATURE_HEADER = "Sunlight-Signature"
 #: At most this many signatures in one header (a receiver accepts any that verifies, so a secret
@@ -86,3 +97,32 @@ def backoff_s(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> fl
         raise ValueError("attempt counts from 1 and jitter is in [0, 1)")
     delay = min(cap_s, base_s * float(2 ** min(attempt - 1, 62)))
     return delay / 2 + delay / 2 * jitter
+
+
+class WebhookAddressError(InvalidRequestError):
+    """A webhook URL's host is, or resolves to, an address that is not a public one."""
+
+    code = "webhook_address_refused"
+
+
+#: Each kind of address a webhook may not reach, in the order they are named.
+_REFUSED: tuple[tuple[str, Callable[[IPAddress], bool]], ...] = (
+    ("unspecified", lambda ip: ip.is_unspecified),
+    ("loopback", lambda ip: ip.is_loopback),
+    ("link-local", lambda ip: ip.is_link_local),
+    ("multicast", lambda ip: ip.is_multicast),
+    ("private", lambda ip: ip.is_private),
+    ("reserved", lambda ip: ip.is_reserved),
+    ("shared or special-purpose", lambda ip: not ip.is_global),
+)
+
+
+def refused_address(ip: IPAddress) -> str | None:
+    """Why a webhook may not be delivered to ``ip`` (None: it may). An IPv6 address that carries
+    an IPv4 one (``::ffff:127.0.0.1``, 6to4 ``2002:7f00:1::``) is judged by the IPv4 address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is not None:
+            why = refused_address(inner)
+            return None if why is None else f"{why} (IPv4 {inner} inside {ip})"
+    return next((why for why, test in _REFUSED if test(ip)), None)

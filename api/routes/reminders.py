@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.routes.deps import Ctx, CurrentParty, known, require_role
 from api.routes.schemas import ERRORS
 from api.service.reminders import standing_reminders
-from api.service.webhooks import load_webhook_key, secret_for
+from api.service.webhooks import check_webhook_url, load_webhook_key, secret_for
 from api.storage.parties import ForbiddenError
 from api.storage.webhooks import Subscription, WebhookStore
 from notary.lifecycle import LifecycleRules
@@ -88,8 +88,10 @@ def _out(sub: Subscription, secret: str | None = None) -> SubscriptionOut:
 @router.post("/v1/webhooks", status_code=201, response_model=SubscriptionOut, responses=ERRORS)
 def subscribe(ctx: Ctx, who: CurrentParty, body: SubscriptionIn) -> SubscriptionOut:
     """(administrator) Deliver the reminders of an organisation's people, or of one person, to a
-    URL, signed with the secret in this answer (shown once)."""
+    URL, signed with the secret in this answer (shown once). A URL naming a loopback, private or
+    link-local address is refused unless ``SUNLIGHT_WEBHOOK_ALLOW_PRIVATE`` is set."""
     require_role(who, "admin")
+    check_webhook_url(body.url, allow_private=ctx.settings.webhook_allow_private)
     if body.subscriber_kind == "organisation":
         ctx.projects.organisation(body.subscriber)  # it must be registered
     else:

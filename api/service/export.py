@@ -6,7 +6,8 @@ an export ``after`` a position starts just past it, so a client that lost its co
 again after the position of the last complete line it has. Records are written from their stored
 entry bytes without being parsed (the entry is the log's own canonical JSON), which is what makes
 the export fast; a record that is private, by its entry or its row, is parsed and shown only to
-those who may read it.
+those who may read it. A CSV text cell that a spreadsheet would run as a formula is escaped
+(:func:`notary.exchange.escape_cell`); numbers are written as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,6 +28,7 @@ from api.storage.errors import db_errors_iter
 from api.storage.projects import ProjectStore
 from notary.bundle import ProofBundle
 from notary.errors import InvalidRequestError, LogError
+from notary.exchange import FORMULA_START, escape_cell
 from notary.lifecycle import ProjectState
 from notary.oversight.alert import ALERT_KIND
 
@@ -81,6 +84,9 @@ _ROW = (
     _e.content_cid,
 )
 _PRIVATE_MARK = b'"public":false'
+#: A cell that :func:`escape_cell` may change (it begins with a quote or a formula character),
+#: searched for in ``"," + line``: a plain search, ten times faster than one anchored at ``^|,``.
+_FORMULA_CELL = re.compile(",(?:'|" + FORMULA_START + ")")
 
 
 @dataclass(frozen=True)
@@ -179,13 +185,14 @@ def _records_jsonl(rows: Sequence[Any]) -> bytes:
 
 def _records_csv(rows: Sequence[Any]) -> bytes:
     """CSV rows, composed directly: the derived columns are identifiers, digests and times (a
-    value that would need quoting, from a row changed behind the log's back, goes through the csv
-    module instead), and the entry is always quoted, its quotes doubled."""
+    value that would need quoting or escaping, from a row changed behind the log's back, goes
+    through :func:`_csv_line` instead), and the entry is always quoted, its quotes doubled."""
     out = []
     for r in rows:
         columns = (str(r[0]), r[1], bytes(r[2]).hex(), *(v or "" for v in r[5:11]))
         line = ",".join(columns)
-        if line.count(",") == 8 and '"' not in line and "\n" not in line and "\r" not in line:
+        plain = '"' not in line and "\n" not in line and "\r" not in line
+        if line.count(",") == 8 and plain and not _FORMULA_CELL.search("," + line):
             entry = bytes(r[3]).replace(b'"', b'""')
             out.append(line.encode() + b',"' + entry + b'"\n')
         else:
@@ -194,8 +201,10 @@ def _records_csv(rows: Sequence[Any]) -> bytes:
 
 
 def _csv_line(values: Sequence[Any]) -> bytes:
+    """One CSV line; text cells escaped (:func:`escape_cell`), numbers as they are."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    cells = [escape_cell(v) if isinstance(v, str) else v for v in values]
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue().encode()
 
 

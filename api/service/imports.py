@@ -10,8 +10,9 @@ the whole append, and the import can be run again). A crash mid-append leaves no
 
 A payment is matched to the payment request its ``reference`` names (the request record's id):
 same project, same amount, and a payment the lifecycle accepts (the request approved). A match is
-filed as the lifecycle's ``payment`` record; a mismatch as a private ``alert`` record (rule
-``payment.import_mismatch``, :func:`notary.exchange.payment_alert`).
+filed as the lifecycle's ``payment`` record; a mismatch as a private ``alert`` record of the
+oversight's format (``sunlight-alert/1``, rule ``payment.import_mismatch``,
+:func:`notary.exchange.payment_alert`), filed by :data:`~api.service.oversight.OVERSIGHT_PARTY`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import select
 
 from api.service.lifecycle import REGISTRATION, people_of
 from api.service.notary import Notary
+from api.service.oversight import alert_record
 from api.storage import db
 from api.storage.errors import db_errors
 from api.storage.parties import PartyStore
@@ -50,7 +52,7 @@ from notary.lifecycle import (
     Role,
     decide,
 )
-from notary.oversight.alert import ALERT_KIND
+from notary.oversight.snapshot import LoggedRecord
 from notary.records import Record, parse_record
 
 __all__ = ["ImportResult", "import_payments", "import_projects"]
@@ -128,7 +130,6 @@ def _record(
                 "submitter": by.person,
                 "org": by.organisation,
                 "received_at": at,
-                **({"public": False} if kind == ALERT_KIND else {}),
             }
         )
     except ValueError as e:  # a record larger than a record may be, say
@@ -155,16 +156,16 @@ def _append(
 
 
 @db_errors
-def _requests(notary: Notary, references: set[str]) -> dict[str, Record]:
+def _requests(notary: Notary, references: set[str]) -> dict[str, LoggedRecord]:
     """The records whose ids are among ``references`` (read in chunks)."""
     e = db.entries.c
-    found: dict[str, Record] = {}
+    found: dict[str, LoggedRecord] = {}
     ids = sorted(r for r in references if len(r) <= 40)
     with notary.log.engine.connect() as conn:
         for at in range(0, len(ids), 1000):
-            query = select(e.record_id, e.entry).where(e.record_id.in_(ids[at : at + 1000]))
-            for record_id, entry in conn.execute(query):
-                found[record_id] = parse_record(bytes(entry))
+            query = select(e.idx, e.record_id, e.entry).where(e.record_id.in_(ids[at : at + 1000]))
+            for idx, record_id, entry in conn.execute(query):
+                found[record_id] = LoggedRecord(int(idx), record_id, parse_record(bytes(entry)))
     return found
 
 
@@ -203,7 +204,8 @@ def import_payments(
         if isinstance(actor, RowError):
             errors.append(actor)
             continue
-        mismatch = mismatch_of(line, requests.get(line.reference))
+        request = requests.get(line.reference)
+        mismatch = mismatch_of(line, None if request is None else request.record)
         data = _payment_data(line, actor, file_sha256)
         state = states.get(line.project)
         if mismatch is None:
@@ -214,8 +216,14 @@ def import_payments(
                 _record(line.project, state.step.stage, "payment", data, by=actor, at=at)
             )
         else:
-            alert = payment_alert(line, mismatch or {"reason": "not_payable"}, file_sha256)
-            records.append(_record(None, None, ALERT_KIND, alert, by=actor, at=at))
+            alert = payment_alert(
+                line,
+                mismatch or {"reason": "not_payable"},
+                request=request,
+                file_sha256=file_sha256,
+                at=datetime.fromisoformat(at),
+            )
+            records.append(alert_record(alert, at, public=False))
             alerts += 1
     if errors:
         raise ImportRefused(sorted(errors, key=lambda e: e.row))

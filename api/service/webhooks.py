@@ -9,21 +9,31 @@ subscription is made. The webhook key comes from ``SUNLIGHT_WEBHOOK_KEY`` or DAT
 (:func:`notary.webhooks.sign`); a failed attempt (no answer, or not 2xx) waits
 :func:`notary.webhooks.backoff_s` and is retried until ``give_up_s`` after the delivery was
 enqueued. Time and jitter are injected, so tests move a fake clock instead of sleeping.
+
+Unless ``SUNLIGHT_WEBHOOK_ALLOW_PRIVATE`` is set, a webhook reaches public addresses only
+(:func:`notary.webhooks.refused_address`): a URL naming another address literally is refused when
+it is subscribed (:func:`check_webhook_url`), and a delivery resolves the URL's host once, checks
+every address it resolves to and connects to a checked one (:func:`delivery_addresses`), so a
+name that resolves elsewhere the next time (DNS rebinding) cannot move it. Redirects are not
+followed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,15 +42,24 @@ from api.settings import Settings
 from api.storage.parties import PartyStore
 from api.storage.projects import ProjectStore
 from api.storage.webhooks import Delivery, Subscription, WebhookStore
-from notary.errors import KeyMaterialError, NotaryError
+from notary.errors import InvalidRequestError, KeyMaterialError, NotaryError
 from notary.lifecycle import LifecycleRules
 from notary.reminders import Reminder
-from notary.webhooks import SIGNATURE_HEADER, backoff_s, sign
+from notary.webhooks import (
+    SIGNATURE_HEADER,
+    IPAddress,
+    WebhookAddressError,
+    backoff_s,
+    refused_address,
+    sign,
+)
 
 __all__ = [
     "Post",
     "WebhookPolicy",
     "WebhookSender",
+    "check_webhook_url",
+    "delivery_addresses",
     "enqueue_reminders",
     "http_poster",
     "load_webhook_key",
@@ -53,8 +72,8 @@ log = logging.getLogger("sunlight.webhooks")
 
 KEY_FILE = "webhook_key"
 
-#: ``post(url, body, headers) -> HTTP status``; raises :class:`OSError` or ``httpx.HTTPError``
-#: when no answer came.
+#: ``post(url, body, headers) -> HTTP status``; raises :class:`OSError`, ``httpx.HTTPError`` or
+#: :class:`WebhookAddressError` (a host that is not public) when no answer came.
 Post = Callable[[str, bytes, dict[str, str]], int]
 
 
@@ -99,6 +118,8 @@ class WebhookPolicy:
     #: How long a claimed delivery stays with its sender before another may take it.
     lease_s: float = 60.0
     batch: int = 100
+    #: Deliver to loopback, private and other non-public addresses too (an intranet, tests).
+    allow_private: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookPolicy:
@@ -106,13 +127,87 @@ class WebhookPolicy:
             base_s=settings.webhook_backoff_base_s,
             cap_s=settings.webhook_backoff_cap_s,
             give_up_s=settings.webhook_give_up_h * 3600,
+            allow_private=settings.webhook_allow_private,
         )
 
 
-def http_poster(timeout_s: float = 10.0) -> Post:
-    """A :data:`Post` on one HTTP client (connections and TLS set up once, kept alive), that
-    never follows a redirect (a redirect is not a delivery)."""
-    client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+def _literal_address(host: str) -> IPAddress | None:
+    """The address a URL's host names literally (``127.0.0.1``, ``::1``, and the old IPv4 forms
+    resolvers accept too: ``2130706433``, ``0x7f.1``, ``127.1``), or None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def check_webhook_url(url: str, *, allow_private: bool) -> None:
+    """Refuse (:class:`WebhookAddressError`) a webhook URL whose host is literally an address a
+    webhook may not reach. A name is judged at each delivery, by what it resolves to then."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        raise InvalidRequestError("url: not a valid URL") from None
+    ip = _literal_address(host)
+    why = None if ip is None or allow_private else refused_address(ip)
+    if why is not None:
+        raise WebhookAddressError(
+            f"url: {host} is not a public address ({why}); webhooks are delivered to public "
+            "addresses only (SUNLIGHT_WEBHOOK_ALLOW_PRIVATE=true allows others, on an intranet)"
+        )
+
+
+def delivery_addresses(host: str, port: int, *, allow_private: bool) -> list[IPAddress]:
+    """The addresses to connect to for ``host``: what it resolves to now, each checked unless
+    ``allow_private`` (any one not public raises :class:`WebhookAddressError`). Raises
+    :class:`OSError` when the name does not resolve."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in found))
+    for ip in addresses:
+        why = None if allow_private else refused_address(ip)
+        if why is not None:
+            raise WebhookAddressError(f"{host} resolves to {ip}, not a public address ({why})")
+    return addresses
+
+
+class _Pinned(httpx.HTTPTransport):
+    """Sends each request to the :func:`delivery_addresses` of its host, in turn until one
+    connects: the connection goes to a checked address, while the Host header and TLS (SNI, the
+    certificate's name) keep the name. No connection is kept for another request: it would be
+    pooled under the address, and reused for another name resolving there without that name's
+    certificate being checked."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        super().__init__(limits=httpx.Limits(max_keepalive_connections=0))
+        self._allow_private = allow_private
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        *others, last = delivery_addresses(url.host, port, allow_private=self._allow_private)
+        request.extensions = {**request.extensions, "sni_hostname": url.host}
+        for ip in others:
+            request.url = url.copy_with(host=str(ip))
+            try:
+                return super().handle_request(request)
+            except httpx.ConnectError:
+                continue  # the next address (IPv6 first, then IPv4, say)
+        request.url = url.copy_with(host=str(last))
+        return super().handle_request(request)
+
+
+def http_poster(timeout_s: float = 10.0, *, allow_private: bool = False) -> Post:
+    """A :data:`Post` that never follows a redirect (a redirect is not a delivery) and connects
+    directly (no proxy from the environment) to the checked addresses of the URL's host, a new
+    connection each time (:class:`_Pinned`)."""
+    client = httpx.Client(
+        timeout=timeout_s,
+        follow_redirects=False,
+        transport=_Pinned(allow_private=allow_private),
+    )
 
     def post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return client.post(url, content=body, headers=headers).status_code
@@ -136,7 +231,9 @@ class WebhookSender:
         self.store = store
         self._key = key
         self.policy = policy or WebhookPolicy()
-        self._post = post or http_poster(self.policy.timeout_s)
+        self._post = post or http_poster(
+            self.policy.timeout_s, allow_private=self.policy.allow_private
+        )
         self.clock = clock
         self._jitter = jitter
 
@@ -172,7 +269,7 @@ class WebhookSender:
         try:
             status = self._post(url, delivery.body, headers)
             error = None if 200 <= status < 300 else f"HTTP {status}"
-        except (OSError, httpx.HTTPError) as e:
+        except (OSError, httpx.HTTPError, WebhookAddressError) as e:
             error = f"{type(e).__name__}: {e}"[:200]
         if error is None:
             self.store.settle(

@@ -4,9 +4,15 @@ An alert is notarized as a record of kind ``alert`` (``project`` and ``stage`` n
 concerns are in its subject) whose ``data`` is :meth:`Alert.record_data`, format
 ``sunlight-alert/1``. Its ``id`` is SHA-256 over the RFC 8785 canonical JSON of
 ``{"type": "sunlight-alert/1", "rule", "subject", "evidence", "evidence_count"}`` (evidence as
-``[leaf_index, record_id]`` pairs): the same finding on the same records has the same id however
-often, and with whatever thresholds, the rules run, so the server notarizes it once; anyone can
-recompute it from the record (:func:`parse_alert_record` does, and refuses a mismatch).
+``[leaf_index, record_id]`` pairs), with ``"source"`` added when the alert has one: the same
+finding on the same records has the same id however often, and with whatever thresholds, the
+rules run, so the server notarizes it once; anyone can recompute it from the record
+(:func:`parse_alert_record` does, and refuses a mismatch).
+
+An alert found in an imported file rather than in the log (a payment that does not match its
+request, :func:`notary.exchange.payment_alert`) names that file's row as its ``source``: it tells
+apart two findings on the same records (two rows paying one request), and stands for the
+evidence when the log holds none (a payment whose request does not exist).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     ValidationError,
+    model_validator,
 )
 
 from notary.errors import RecordError, VerificationError
@@ -37,6 +44,7 @@ __all__ = [
     "MAX_SUBJECT_PROJECTS",
     "Alert",
     "AlertIdMismatchError",
+    "AlertSource",
     "Figure",
     "Severity",
     "Subject",
@@ -88,6 +96,16 @@ class Subject(BaseModel):
         )
 
 
+class AlertSource(BaseModel):
+    """The row of an imported file an alert was found in: the file's SHA-256 and the row, numbered
+    as a spreadsheet numbers it (the header is row 1)."""
+
+    model_config = _FROZEN
+
+    file_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    row: StrictInt = Field(ge=2)
+
+
 class AlertIdMismatchError(VerificationError):
     """An alert record's id is not the hash of what it says: it was altered after it was made."""
 
@@ -108,11 +126,22 @@ class Alert(BaseModel):
     explanation: Words
     #: The measured figures and the limits they broke, by name (fen, days, percent, counts).
     figures: dict[Identifier, Figure] = Field(max_length=32)
-    evidence: tuple[RecordRef, ...] = Field(min_length=1, max_length=MAX_EVIDENCE)
-    evidence_count: StrictInt = Field(ge=1)
+    #: The records the finding rests on; none only for an alert with a ``source``.
+    evidence: tuple[RecordRef, ...] = Field(max_length=MAX_EVIDENCE)
+    evidence_count: StrictInt = Field(ge=0)
     #: The rule's thresholds as configured when it fired.
     thresholds: dict[Identifier, Any] = Field(max_length=32)
     evaluated_at: AwareDatetime
+    #: The imported file's row the finding is in, for an alert found in one (part of the id).
+    source: AlertSource | None = None
+
+    @model_validator(mode="after")
+    def _rests_on_something(self) -> Alert:
+        if not self.evidence and self.source is None:
+            raise ValueError("an alert rests on evidence in the log, or names its source")
+        if self.evidence_count < len(self.evidence):
+            raise ValueError("evidence_count is less than the evidence listed")
+        return self
 
     @classmethod
     def raise_(
@@ -125,11 +154,13 @@ class Alert(BaseModel):
         explanation: Words,
         figures: Mapping[str, Figure],
         evidence: Iterable[RecordRef],
-        thresholds: BaseModel,
+        thresholds: BaseModel | None,
         at: datetime,
+        source: AlertSource | None = None,
     ) -> Alert:
         """An alert with its evidence deduplicated, sorted by leaf index and cut to
-        :data:`MAX_EVIDENCE` (``evidence_count`` keeps the full number)."""
+        :data:`MAX_EVIDENCE` (``evidence_count`` keeps the full number); ``thresholds`` None for a
+        finding that has none."""
         refs = sorted(set(evidence))
         return cls(
             rule=rule,
@@ -140,19 +171,22 @@ class Alert(BaseModel):
             figures=dict(figures),
             evidence=tuple(refs[:MAX_EVIDENCE]),
             evidence_count=len(refs),
-            thresholds=thresholds.model_dump(mode="json"),
+            thresholds={} if thresholds is None else thresholds.model_dump(mode="json"),
             evaluated_at=at,
+            source=source,
         )
 
     @property
     def id(self) -> str:
-        """SHA-256 (hex) of the canonical ``{type, rule, subject, evidence, evidence_count}``."""
+        """SHA-256 (hex) of the canonical ``{type, rule, subject, evidence, evidence_count}`` and
+        ``source`` when there is one."""
         return _alert_id(self)
 
     def record_data(self) -> dict[str, Any]:
-        """The ``data`` of the ``alert`` record that notarizes this alert: every field, and
-        ``id``."""
-        return {"id": self.id, **self.model_dump(mode="json")}
+        """The ``data`` of the ``alert`` record that notarizes this alert: every field (``source``
+        only when there is one), and ``id``."""
+        unset = {"source"} if self.source is None else set()
+        return {"id": self.id, **self.model_dump(mode="json", exclude=unset)}
 
 
 def _alert_id(alert: Alert) -> str:
@@ -163,6 +197,8 @@ def _alert_id(alert: Alert) -> str:
         "evidence": [[r.leaf_index, r.record_id] for r in alert.evidence],
         "evidence_count": alert.evidence_count,
     }
+    if alert.source is not None:
+        identity["source"] = alert.source.model_dump(mode="json")
     return hashlib.sha256(canonical_json(identity)).hexdigest()
 
 

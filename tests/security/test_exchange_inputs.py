@@ -4,6 +4,7 @@ import files. Every answer is a clean 4xx (never a 500), every bad file a clean 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +65,43 @@ def test_webhook_urls_other_than_http_are_refused(api: Api, url: str) -> None:
     body = {"subscriber_kind": "person", "subscriber": "township", "url": url}
     r = api.client.post("/v1/webhooks", headers=api.auth("admin"), json=body)
     assert r.status_code == 422, (url, r.text)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1/", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata
+        ("http://[::ffff:127.0.0.1]/", "loopback (IPv4 127.0.0.1 inside"),
+        ("http://[::1]:8080/", "loopback"),
+        ("http://10.0.0.7/", "private"),
+        ("http://172.16.3.4/", "private"),
+        ("https://192.168.1.1/", "private"),
+        ("http://[fd00::1]/", "private"),
+        ("http://[fe80::1]/", "link-local"),
+        ("http://0.0.0.0:9000/", "unspecified"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://2130706433/", "loopback"),  # 127.0.0.1 as one number, as resolvers read it
+        ("http://0x7f.1/", "loopback"),
+        ("http://127.1/", "loopback"),
+    ],
+)
+def test_webhook_urls_naming_internal_addresses_are_refused(api: Api, url: str, why: str) -> None:
+    body = {"subscriber_kind": "person", "subscriber": "township", "url": url}
+    r = api.client.post("/v1/webhooks", headers=api.auth("admin"), json=body)
+    assert r.status_code == 422, (url, r.text)
+    assert r.json()["error"] == "webhook_address_refused"
+    assert f"not a public address ({why}" in r.json()["detail"]
+    assert "SUNLIGHT_WEBHOOK_ALLOW_PRIVATE" in r.json()["detail"]
+    listed = api.client.get("/v1/webhooks", headers=api.auth("admin")).json()
+    assert url not in {s["url"] for s in listed}
+
+
+def test_an_intranet_may_allow_private_webhook_urls(tmp_path: Path) -> None:
+    body = {"subscriber_kind": "person", "subscriber": "township", "url": "http://10.0.0.7/h"}
+    for intranet in make_api(tmp_path, webhook_allow_private=True):
+        r = intranet.client.post("/v1/webhooks", headers=intranet.auth("admin"), json=body)
+        assert r.status_code == 201, r.text
 
 
 @pytest.mark.parametrize(

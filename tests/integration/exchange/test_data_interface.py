@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -16,8 +17,11 @@ from typing import Any
 
 import pytest
 
+from api.service.imports import import_projects
+from api.service.oversight import OVERSIGHT_PARTY
 from notary import merkle
 from notary.lifecycle import Role
+from notary.oversight import parse_alert_record
 from tests.integration.api.lifecycle_world import (
     World,
     accepted,
@@ -156,12 +160,60 @@ def test_projects_and_bundles_export(world: World) -> None:
     assert all(b["bundle"]["format"] == "sunlight-proof/1" for b in bundles)
 
 
+FORMULA_NAME = '=HYPERLINK("http://x")'
+
+
+def test_a_formula_in_a_csv_export_is_escaped_and_reimports_as_the_same_text(
+    world: World,
+) -> None:
+    """OWASP CSV injection: text cells a spreadsheet would run are exported with a leading ``'``,
+    which the importer takes off again; numbers, hashes and JSON cells are written untouched."""
+    notary, parties = world.ctx.notary, world.ctx.parties
+    row = {
+        **dict(zip(HEADER_COLUMNS, next(csv.reader([project_row("F-1")])), strict=True)),
+        "name": FORMULA_NAME,
+        "funding_source": "@county fund",
+    }
+    import_projects(notary, parties, csv_file([row]), progress=lambda _: None)
+    [jsonl] = lines(world.api.client.get("/v1/export/projects"))
+    assert jsonl["registration"]["name"] == FORMULA_NAME  # the record holds the text as given
+    exported = world.api.client.get("/v1/export/projects?format=csv").text
+    assert ',"\'=HYPERLINK(""http://x"")",' in exported and '"=HYPERLINK' not in exported
+    [cells] = list(csv.DictReader(exported.splitlines()))
+    assert cells["name"] == "'" + FORMULA_NAME and cells["funding_source"] == "'@county fund"
+    assert cells["budget_fen"] == "20000000" and cells["code"] == "F-1"  # numbers, codes: as is
+    again = {c: cells.get(c, row[c]) for c in HEADER_COLUMNS}  # the export's cells
+    import_projects(notary, parties, csv_file([{**again, "code": "F-2"}]), progress=lambda _: None)
+    [_, second] = lines(world.api.client.get("/v1/export/projects"))
+    assert second["registration"]["name"] == FORMULA_NAME
+    assert second["registration"]["funding_source"] == "@county fund"
+    records = list(
+        csv.DictReader(world.api.client.get("/v1/export/records?format=csv").text.splitlines())
+    )
+    for r in records:  # the hashes and the entry, untouched: the leaf hash recomputes
+        assert merkle.leaf_hash(r["record"].encode()).hex() == r["leaf_hash"]
+    assert json.loads(records[-1]["record"])["data"]["name"] == FORMULA_NAME
+    with notary.log.engine.begin() as conn:  # a column changed behind the log's back
+        conn.exec_driver_sql("UPDATE entries SET submitter = '=cmd|x' WHERE idx = 0")
+    csv_text = world.api.client.get("/v1/export/records?format=csv").text
+    assert next(csv.DictReader(csv_text.splitlines()))["submitter"] == "'=cmd|x"
+
+
+def csv_file(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, HEADER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
 # --- import -----------------------------------------------------------------------------------------
 
 PROJECT_HEADER = (
     "code,name,county,township,village,category,budget_fen,funding_source,site_lat,site_lon,"
     "site_radius_m,planned_start,planned_end,details,submitter"
 )
+HEADER_COLUMNS = PROJECT_HEADER.split(",")
 
 
 def project_row(code: str, budget: str = "20000000", submitter: str = HEAD) -> str:
@@ -225,14 +277,26 @@ def test_payments_are_matched_and_mismatches_become_alerts(world: World, tmp_pat
     state = world.api.client.get(f"/v1/projects/{CODE}", headers=world.api.auth("auditor"))
     assert state.json()["state"]["paid_fen"] == 10_000_000
     alerts = lines(world.api.client.get("/v1/export/alerts", headers=world.api.auth("auditor")))
-    found = [
-        (a["record"]["data"]["reason"], a["record"]["data"]["evidence"]["row"]) for a in alerts
-    ]
-    assert found == [("not_payable", 3), ("amount_differs", 4), ("request_not_found", 5)]
-    assert all(a["record"]["data"]["rule"] == "payment.import_mismatch" for a in alerts)
     digest = hashlib.sha256(content.encode()).hexdigest()
-    assert alerts[0]["record"]["data"]["evidence"]["file_sha256"] == digest
+    data = [a["record"]["data"] for a in alerts]
+    assert [(d["figures"]["reason"], d["source"]) for d in data] == [
+        ("not_payable", {"file_sha256": digest, "row": 3}),
+        ("amount_differs", {"file_sha256": digest, "row": 4}),
+        ("request_not_found", {"file_sha256": digest, "row": 5}),
+    ]
+    for d in data:  # the oversight's one alert format, filed by the oversight party
+        assert parse_alert_record(d).rule == "payment.import_mismatch"
+        assert d["format"] == "sunlight-alert/1" and d["subject"]["projects"] == [CODE]
+    assert {a["record"]["submitter"] for a in alerts} == {OVERSIGHT_PARTY}
+    assert [[e["record_id"] for e in d["evidence"]] for d in data] == [[reference]] * 2 + [[]]
+    assert data[1]["figures"]["expected_amount_fen"] == 10_000_000
+    assert data[1]["figures"]["voucher"] == "V-3"
     assert lines(world.api.client.get("/v1/export/alerts")) == []  # private to auditors
+    listed = world.api.client.get("/v1/alerts", headers=world.api.auth("auditor")).json()
+    assert [a["id"] for a in listed["alerts"]] == [d["id"] for d in reversed(data)]
+    assert listed["alerts"][0]["source"] == {"file_sha256": digest, "row": 5}
+    assert world.api.client.get("/v1/alerts").json()["alerts"] == []
+    assert set(world.ctx.oversight().notarized()) == {d["id"] for d in data}
 
 
 def test_a_payments_file_with_a_bad_row_imports_nothing(world: World, tmp_path: Path) -> None:

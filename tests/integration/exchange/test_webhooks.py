@@ -1,6 +1,8 @@
 """Reminders delivered as signed webhooks from the durable outbox, to a real HTTP receiver, on
 SQLite and on PostgreSQL. The receiver checks every delivery with the verification recipe of
-docs/data-interface.md; time moves on a fake clock (an hour of downtime without sleeping)."""
+docs/data-interface.md; time moves on a fake clock (an hour of downtime without sleeping). The
+receiver is on loopback, so the senders allow private addresses, except where the refusal is
+tested."""
 
 from __future__ import annotations
 
@@ -137,7 +139,7 @@ def sender(store: WebhookStore, clock: Clock, **policy: Any) -> WebhookSender:
     return WebhookSender(
         store,
         KEY,
-        policy=WebhookPolicy(**policy),
+        policy=WebhookPolicy(**{"allow_private": True, **policy}),
         clock=clock,
         jitter=lambda: 0.5,
     )
@@ -205,7 +207,7 @@ def test_a_tampered_body_fails_the_recipe_and_the_genuine_one_passes(
     rx, _ = receiver
     enqueue_reminders(store, standing(), rx.clock())
     captured: list[tuple[bytes, dict[str, str]]] = []
-    http_post = http_poster()
+    http_post = http_poster(allow_private=True)
 
     def capture(url: str, body: bytes, headers: dict[str, str]) -> int:
         captured.append((body, headers))
@@ -232,3 +234,22 @@ def test_a_delivery_is_given_up_after_the_give_up_age(
     rx.down()
     run_for(sender(store, rx.clock, give_up_s=24 * 3600), rx.clock, 25 * 3600, step=600)
     assert store.counts() == {"gave_up": 1}
+
+
+def test_a_name_resolving_to_loopback_is_not_delivered_to_unless_allowed(
+    store: WebhookStore, receiver: tuple[Receiver, str]
+) -> None:
+    rx, sub_id = receiver
+    store.unsubscribe(sub_id)
+    sub = store.subscribe(
+        "organisation", CAST[Role.CONTRACTOR][1], rx.url.replace("127.0.0.1", "localhost")
+    )
+    rx.secret = secret_for(KEY, sub.id)
+    enqueue_reminders(store, standing(), rx.clock())
+    run_for(sender(store, rx.clock, allow_private=False), rx.clock, 600)
+    assert rx.got == [] and store.counts() == {"pending": 1}
+    with store.engine.connect() as conn:
+        error = conn.exec_driver_sql("SELECT last_error FROM webhook_outbox").scalar_one()
+    assert "WebhookAddressError" in error and "not a public address (loopback)" in error
+    run_for(sender(store, rx.clock), rx.clock, 900)  # SUNLIGHT_WEBHOOK_ALLOW_PRIVATE: an intranet
+    assert len(rx.got) == 1 and store.counts() == {"delivered": 1} and rx.refused == 0

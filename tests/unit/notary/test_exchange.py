@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from notary.errors import RecordError
 from notary.exchange import (
     PAYMENT_COLUMNS,
     PROJECT_COLUMNS,
     ImportRefused,
     PaymentLine,
+    escape_cell,
     mismatch_of,
     payment_alert,
     read_payments,
     read_projects,
+    unescape_cell,
 )
+from notary.oversight.alert import Alert, AlertIdMismatchError, AlertSource, parse_alert_record
+from notary.oversight.snapshot import LoggedRecord, RecordRef
 from notary.records import Record
 
 HEADER = ",".join(PROJECT_COLUMNS)
@@ -29,6 +42,37 @@ def refused(text: str, read=read_projects) -> list[str]:
         errors = e.errors
     assert errors
     return [str(x) for x in errors]
+
+
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\r a1{"), max_size=6) | st.text())
+def test_an_escaped_cell_reads_back_as_the_same_text(text: str) -> None:
+    cell = escape_cell(text)
+    assert unescape_cell(cell) == text
+    assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}  # no spreadsheet runs it
+
+
+def test_formula_cells_are_escaped_and_others_left_alone():
+    assert escape_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert [escape_cell(t) for t in ("+1", "-1", "@SUM(A1)", "\tx", "\rx")] == [
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+    ]
+    assert escape_cell("'=x") == "''=x"  # a quote already there is kept through the round trip
+    for text in ("北涵洞", "a=b", "'quoted'", "20000000", '{"a": 1}', ""):
+        assert escape_cell(text) == text
+
+
+def test_the_importer_undoes_the_escape_in_text_columns_only():
+    name = '\'=HYPERLINK(""http://x"")'
+    row = GOOD.replace(",北涵洞,", f',"{name}",').replace("county fund", "'-county fund")
+    [line], [] = read_projects([HEADER, row])
+    assert line.registration["name"] == '=HYPERLINK("http://x")'
+    assert line.registration["funding_source"] == "-county fund"
+    numbers = GOOD.replace(",35000000,", ",'35000000,")
+    assert refused("\n".join([HEADER, numbers])) == ["row 2, column budget_fen: not an integer"]
 
 
 def test_a_good_row_reads_as_a_registration():
@@ -129,7 +173,81 @@ def test_a_mismatch_says_why_and_becomes_an_alert():
     assert mismatch is not None
     assert mismatch == {"reason": "amount_differs", "expected_amount_fen": 200000}
     assert mismatch_of(line, request.model_copy(update={"data": {"amount_fen": 250000}})) is None
-    alert = payment_alert(line, mismatch, "ab" * 32)
-    assert alert["rule"] == "payment.import_mismatch" and alert["project"] == "XQ-1"
-    assert alert["evidence"]["row"] == 2 and alert["evidence"]["expected_amount_fen"] == 200000
-    assert "250000" in alert["message"] and "200000" in alert["message_zh"]
+    alert = alert_of(line, mismatch, LoggedRecord(7, "r1", request))
+    assert alert.format == "sunlight-alert/1" and alert.rule == "payment.import_mismatch"
+    assert alert.subject.projects == ("XQ-1",)
+    assert alert.evidence == (RecordRef(7, "r1", "XQ-1", "payment_request"),)
+    assert alert.source == AlertSource(file_sha256="ab" * 32, row=2)
+    assert alert.figures["expected_amount_fen"] == 200000 and alert.figures["reference"] == "r1"
+    assert "250000" in alert.explanation.en and "200000" in alert.explanation.zh
+    assert parse_alert_record(alert.record_data()) == alert
+
+
+AMOUNT = {"reason": "amount_differs", "expected_amount_fen": 200000}
+AT = datetime(2026, 7, 3, tzinfo=UTC)
+
+
+def alert_of(
+    line: PaymentLine, mismatch: dict[str, Any], request: LoggedRecord | None, at: datetime = AT
+) -> Alert:
+    return payment_alert(line, mismatch, request=request, file_sha256="ab" * 32, at=at)
+
+
+LINE = PaymentLine(2, "XQ-1", "r1", 250000, "2026-07-02", "p-finance", "V-17")
+REQUEST = LoggedRecord(
+    7,
+    "r1",
+    Record(
+        project="XQ-1",
+        kind="payment_request",
+        data={"amount_fen": 200000},
+        submitter="c",
+        received_at="2026-07-01T00:00:00Z",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("source", {"file_sha256": "ab" * 32, "row": 3}),  # moved to another row of the file
+        ("source", {"file_sha256": "cd" * 32, "row": 2}),  # moved to another file
+        ("evidence", []),  # its request dropped
+        ("subject", {"projects": ["XQ-2"]}),
+    ],
+)
+def test_a_payment_alert_altered_after_it_was_filed_is_refused(field: str, value: Any) -> None:
+    data = alert_of(LINE, AMOUNT, REQUEST)
+    forged = {**data.record_data(), field: value}
+    with pytest.raises(AlertIdMismatchError):
+        parse_alert_record(forged)
+
+
+def test_an_alert_without_evidence_must_name_its_source() -> None:
+    data = alert_of(LINE, {"reason": "request_not_found"}, None)
+    assert data.evidence == () and data.evidence_count == 0 and data.source is not None
+    stripped = {k: v for k, v in data.record_data().items() if k != "source"}
+    with pytest.raises(RecordError, match="names its source"):
+        parse_alert_record(stripped)
+
+
+def test_two_rows_on_one_request_are_two_alerts_and_the_row_of_a_rerun_the_same() -> None:
+    first = alert_of(LINE, AMOUNT, REQUEST)
+    other_row = replace(LINE, row=3)
+    second = alert_of(other_row, {"reason": "not_payable"}, REQUEST)
+    rerun = alert_of(LINE, AMOUNT, REQUEST, at=datetime(2026, 8, 1, tzinfo=UTC))
+    assert first.id != second.id and first.id == rerun.id
+    assert first.record_data()["source"] == {"file_sha256": "ab" * 32, "row": 2}
+
+
+def test_a_not_payable_payment_names_the_refusal_and_a_bad_project_no_subject() -> None:
+    refusal = {"reason": "not_payable", "rule": "payment.not_approved", "detail": "x" * 500}
+    odd = replace(LINE, project="no such/code")
+    alert = alert_of(odd, refusal, REQUEST)
+    assert alert.subject.projects == () and alert.figures["project"] == "no such/code"
+    assert alert.figures["lifecycle_rule"] == "payment.not_approved"
+    assert alert.figures["detail"] == "x" * 200
+    assert "refused by the lifecycle" in alert.explanation.en
+    not_a_request = LoggedRecord(8, "r2", REQUEST.record.model_copy(update={"kind": "bid"}))
+    missing = alert_of(LINE, {"reason": "request_not_found"}, not_a_request)
+    assert missing.evidence == ()

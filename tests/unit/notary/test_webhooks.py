@@ -1,14 +1,15 @@
 """The webhook signature: forgeries first (a changed body, another secret, an old time, a
-mangled header), then the genuine one, then the retry schedule."""
+mangled header), then the genuine one, then the retry schedule, then where a webhook may go."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 import pytest
 
-from notary.webhooks import WebhookSignatureError, backoff_s, sign, verify
+from notary.webhooks import WebhookSignatureError, backoff_s, refused_address, sign, verify
 
 SECRET = b"3f" * 32
 BODY = b'{"delivery":"d1","event":"reminder","reminder":{"project":"XQ-1"}}'
@@ -83,3 +84,39 @@ def test_backoff_doubles_up_to_the_cap_with_equal_jitter():
     for bad in ((0, 0.5), (1, 1.0), (1, -0.1)):
         with pytest.raises(ValueError, match="attempt"):
             backoff_s(bad[0], base_s=5, cap_s=900, jitter=bad[1])
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.255.0.9", "loopback"),
+        ("169.254.169.254", "link-local"),  # cloud metadata
+        ("10.1.2.3", "private"),
+        ("172.31.255.255", "private"),
+        ("192.168.0.1", "private"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.251", "multicast"),
+        ("100.64.0.1", "shared or special-purpose"),  # carrier-grade NAT
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "private"),
+        ("fd12:3456::1", "private"),
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "loopback (IPv4 127.0.0.1 inside"),
+        ("::ffff:169.254.169.254", "link-local (IPv4"),
+        ("::ffff:10.0.0.1", "private (IPv4"),
+        ("2002:7f00:1::", "loopback (IPv4 127.0.0.1 inside"),  # 6to4
+        ("::127.0.0.1", "reserved"),  # IPv4-compatible
+        ("64:ff9b::7f00:1", "reserved"),  # NAT64
+    ],
+)
+def test_internal_addresses_are_refused_with_the_reason(address: str, why: str) -> None:
+    found = refused_address(ipaddress.ip_address(address))
+    assert found is not None and found.startswith(why)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"])
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert refused_address(ipaddress.ip_address(address)) is None

@@ -80,6 +80,7 @@ def test_the_alert_record_is_a_valid_log_record():
     )
     assert record.project is None and record.stage is None
     assert parse_alert_record(record.data).id == alert.id
+    assert "source" not in record.data  # a rule's alert is found in the log, not in a file
     assert alert.title == RULES["serious_delay"].title
     assert "XQ-1" in alert.explanation.en and "XQ-1" in alert.explanation.zh
 
