@@ -13,6 +13,7 @@ from anchors.base import AnchorBackend
 from api.http import Metrics, RateLimiter
 from api.service.anchoring import make_anchorer, open_backend
 from api.service.committer import Committer
+from api.service.forecasts import Forecasts
 from api.service.notary import Notary
 from api.service.oversight import Oversight
 from api.settings import Settings
@@ -100,6 +101,7 @@ class AppContext:
     anchor_lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
     overseer: Oversight | None = None
+    forecaster: Forecasts | None = None
 
     def oversight(self) -> Oversight:
         """The oversight snapshots and alerts of this log, made on first use."""
@@ -107,6 +109,14 @@ class AppContext:
             if self.overseer is None:
                 self.overseer = Oversight.open(self.notary, self.settings)
             return self.overseer
+
+    def forecasts(self) -> Forecasts:
+        """The forecasts of this log's running projects, made on first use."""
+        oversight = self.oversight()
+        with self.anchor_lock:
+            if self.forecaster is None:
+                self.forecaster = Forecasts(self.notary, oversight)
+            return self.forecaster
 
     def chain(self) -> AnchorBackend:
         """The chain backend, opened on first use (web3 and the embedded chain are not cheap)."""

@@ -21,6 +21,7 @@ SUITES = [
     "uploads",
     "capture",
     "interface",
+    "oversight",
 ]
 
 

@@ -1,10 +1,11 @@
 """The forecasts of delay and overrun, evaluated on held-out projects of the synthetic county.
 
-Each project is forecast once, while running: at 40% of its planned duration (from the planned
-start), from what was recorded before then. The models are trained on the projects of the first ten
-townships and measured on those of the last five, whose outcomes are known at the county's time
-(:data:`scripts.synthetic_project.AT`). Against two naive baselines: the training base rate (the
-same risk for everyone) and a model of the budget alone. The county's signal is synthetic
+Each project is forecast once, while running: at 40% of its planned duration from the planned
+start (:func:`notary.oversight.forecast.example_time`), from what was recorded before then. The
+models are trained on the projects of the first ten townships and measured on those of the last
+five, whose outcomes are known at the county's time (:data:`scripts.synthetic_project.AT`).
+Against two naive baselines: the training base rate (the same risk for everyone) and a model of
+the budget alone. The county's signal is synthetic
 (:mod:`scripts.synthetic_outcomes`): the figures show the code works, not how real projects behave.
 
     python -m scripts.forecast_eval [--seed N]   # the table
@@ -15,49 +16,29 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import time as clock
 
 from notary.oversight import ProjectSnapshot
 from notary.oversight.forecast import (
     Example,
-    ForecastError,
     History,
     LogisticModel,
     Target,
     auc,
     brier,
-    example,
+    examples,
     train,
 )
 from scripts.synthetic_county import County, generate, snapshots
 from scripts.synthetic_project import CST, TOWNSHIPS
 
-__all__ = ["CHECKPOINT", "Measure", "checkpoint", "examples", "measure", "table"]
+__all__ = ["Measure", "county_examples", "measure", "table"]
 
-#: The forecast is made at this share of the planned duration.
-CHECKPOINT = 0.4
 TRAIN = frozenset(TOWNSHIPS[:10])
 
 
-def checkpoint(s: ProjectSnapshot) -> datetime:
-    start = datetime.combine(s.project.planned_start, clock(12), CST)
-    return start + timedelta(
-        days=CHECKPOINT * (s.project.planned_end - s.project.planned_start).days
-    )
-
-
-def examples(county: County, snaps: Sequence[ProjectSnapshot]) -> dict[str, Example]:
-    """Every project running at its checkpoint (before the county's time), by code."""
-    history, found = History(snaps, CST), {}
-    for s in snaps:
-        at = checkpoint(s)
-        if at < county.at:
-            try:
-                found[s.code] = example(s, at, history, county.at)
-            except ForecastError:  # not running at its checkpoint (a stall before the contract)
-                continue
-    return found
+def county_examples(county: County, snaps: Sequence[ProjectSnapshot]) -> dict[str, Example]:
+    """Every project running at its example time (before the county's time), by code."""
+    return examples(snaps, History(snaps, CST), county.at)
 
 
 @dataclass(frozen=True)
@@ -122,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     county = generate(args.seed)
     snaps = snapshots(county)
-    print(table(measure(examples(county, snaps), snaps)))
+    print(table(measure(county_examples(county, snaps), snaps)))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """Oversight for anyone: a region's indicators, the notarized alerts with links to their evidence,
-and the townships ranked on both (the red and black lists).
+the townships ranked on both (the red and black lists), and the forecasts of delay and overrun of
+its running projects (a warning, never a verdict).
 
 Indicators and the ranking are aggregates of the projects' records (:mod:`notary.oversight`). An
 alert is listed with the link to its own record (``/verify?id=``, verified in the browser against
 the pinned key) and its evidence records; an evidence record the caller may not read is named by
 its leaf index and kind only (what the public alert record itself says), never linked.
+
+A forecast is computed from every record of the log, private ones included, so it shows only what
+is public (the project's code, name and region) and the risks rounded to a percent with the names
+of the factors that raised them — never a factor's value, an amount or a contractor.
 """
 
 from __future__ import annotations
@@ -19,11 +24,20 @@ from pydantic import BaseModel, ConfigDict
 from api.context import AppContext
 from api.routes.deps import Ctx, MaybePrincipal, may_read
 from api.routes.schemas import ERRORS
-from api.service.oversight import OVERSIGHT_PARTY, NotarizedAlert, county_zone, entry_readers
+from api.service.forecasts import MIN_KNOWN, ProjectForecast, RegionForecasts
+from api.service.oversight import (
+    OVERSIGHT_PARTY,
+    NotarizedAlert,
+    county_zone,
+    entry_readers,
+    now_in,
+)
 from api.storage.parties import Principal
 from notary.errors import InvalidRequestError
-from notary.oversight import Indicators, Period, RegionScope, indicators
-from notary.oversight.alert import Severity, Subject, Words
+from notary.lifecycle import Region
+from notary.oversight import Indicators, Period, ProjectSnapshot, RegionScope, indicators
+from notary.oversight.alert import AlertSource, Severity, Subject, Words
+from notary.oversight.forecast import HAPPENED, NOTE, Factor, Target
 
 router = APIRouter(tags=["oversight"])
 
@@ -71,6 +85,8 @@ class AlertOut(BaseModel):
     evidence: list[EvidenceLink]
     #: The timeline pages of the projects the alert is about.
     project_urls: dict[str, str]
+    #: The imported file's row an alert was found in (a payment that does not match its request).
+    source: AlertSource | None = None
 
 
 class AlertList(BaseModel):
@@ -92,6 +108,59 @@ class Ranking(BaseModel):
     county: str
     period: Period
     townships: list[TownshipRank]
+
+
+class ForecastFactor(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    feature: str
+    words: Words
+
+
+class Risk(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    #: The outcome has already happened (late past the days of grace, the contract grown past the
+    #: limit), in words: a fact, not a forecast; then ``risk`` is null and no factor is given.
+    happened: Words | None
+    #: The chance, rounded to a percent.
+    risk: float | None
+    #: The factors that raised it most, the strongest first.
+    factors: list[ForecastFactor]
+
+
+class ForecastOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    region: Region
+    delay: Risk
+    overrun: Risk
+    project_url: str
+
+
+class ForecastTraining(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    #: When the models were trained, on the outcomes known then.
+    trained_at: datetime
+    #: Projects whose outcome of each target was known (training examples).
+    known: dict[Target, int]
+    #: Known outcomes of each target needed before anything is forecast.
+    minimum: int
+
+
+class ForecastList(BaseModel):
+    at: datetime
+    #: False when there are too few known outcomes to train on: ``reason`` says so.
+    available: bool
+    reason: Words | None
+    #: A forecast is a warning for closer attention, never a verdict.
+    note: Words
+    training: ForecastTraining
+    forecasts: list[ForecastOut]
+    total: int
 
 
 def _period(ctx: AppContext, start: date | None, end: date | None) -> Period:
@@ -130,7 +199,7 @@ async def get_indicators(
 ) -> Indicators:
     """The indicators of the projects of a region registered in a period, as at its end."""
     scope, period = _scope(county, township, village), _period(ctx, start, end)
-    snapshots = await run_in_threadpool(lambda: ctx.oversight().snapshots().values())
+    snapshots = await run_in_threadpool(lambda: ctx.oversight().snapshots_in(county).values())
     return indicators(snapshots, scope, period)
 
 
@@ -146,12 +215,14 @@ async def get_ranking(
 
 def _ranking(ctx: AppContext, county: str, period: Period) -> Ranking:
     oversight = ctx.oversight()
-    snapshots = list(oversight.snapshots().values())
-    names = sorted({s.region.township for s in snapshots if s.region.county == county})
+    townships: dict[str, list[ProjectSnapshot]] = {}
+    for s in oversight.snapshots_in(county).values():
+        townships.setdefault(s.region.township, []).append(s)
+    alerts = oversight.alerts_by_township(county)
     rows = []
-    for name in names:
+    for name, snapshots in sorted(townships.items()):
         scope = RegionScope(county=county, township=name)
-        found = oversight.alerts_in(scope, None)
+        found = alerts.get(name, [])
         rows.append(
             (
                 sum(_WEIGHT[n.alert.severity] for n in found),
@@ -249,4 +320,61 @@ def _alert_out(
         ),
         evidence=evidence,
         project_urls={code: f"/projects/{code}" for code in alert.subject.projects},
+        source=alert.source,
+    )
+
+
+@router.get("/v1/oversight/forecasts", response_model=ForecastList, responses=ERRORS)
+async def get_forecasts(
+    ctx: Ctx,
+    *,
+    county: Annotated[str, _PLACE],
+    township: Annotated[str | None, _PLACE] = None,
+    village: Annotated[str | None, _PLACE] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ForecastList:
+    """The running projects of a region with the highest risk of delay or overrun now, each with
+    the factors that raised it: a warning for closer attention, never a verdict. Trained on this
+    deployment's projects whose outcome is known; nothing is forecast while they are too few."""
+    scope, at = _scope(county, township, village), now_in(ctx.settings)
+    found = await run_in_threadpool(lambda: ctx.forecasts().region(scope, at))
+    return _forecast_list(found, at, limit)
+
+
+def _forecast_list(found: RegionForecasts, at: datetime, limit: int) -> ForecastList:
+    training = found.training
+    return ForecastList(
+        at=at,
+        available=training.model is not None,
+        reason=training.reason(),
+        note=NOTE,
+        training=ForecastTraining(
+            trained_at=training.at, known=dict(training.known), minimum=MIN_KNOWN
+        ),
+        forecasts=[_forecast_out(p) for p in found.projects[:limit]],
+        total=len(found.projects),
+    )
+
+
+def _risk(
+    target: Target, happened: frozenset[Target], risk: float, factors: tuple[Factor, ...]
+) -> Risk:
+    if target in happened:
+        return Risk(happened=HAPPENED[target], risk=None, factors=[])
+    return Risk(
+        happened=None,
+        risk=round(risk, 2),
+        factors=[ForecastFactor(feature=f.feature, words=f.words) for f in factors],
+    )
+
+
+def _forecast_out(p: ProjectForecast) -> ForecastOut:
+    project, f = p.snapshot.project, p.forecast
+    return ForecastOut(
+        code=project.code,
+        name=project.name,
+        region=project.region,
+        delay=_risk("delay", p.happened, f.delay_risk, f.delay_factors),
+        overrun=_risk("overrun", p.happened, f.overrun_risk, f.overrun_factors),
+        project_url=f"/projects/{project.code}",
     )

@@ -4,8 +4,9 @@ deployment's thresholds, and each new alert notarized once as an ``alert`` recor
 Everything here is derived from the log and kept in memory, so it is rebuilt by reading the log
 again (nothing to audit beside it):
 
-- a project's snapshot is cached with the leaf index of the project's head (``project_heads``):
-  a run rebuilds only the projects appended to since the last one;
+- the snapshots are kept as of a log size, and indexed by county (a region's page reads its
+  county's only): a call rebuilds only the projects whose head (``project_heads``) is at or beyond
+  that size, their entries read back in bulk (one query per few thousand projects);
 - the alerts already notarized are read from the log's ``alert`` records filed by
   :data:`OVERSIGHT_PARTY` (an ``alert`` record another party files is not ours: it neither
   suppresses a finding nor is listed as one), scanning only the leaves added since the last scan.
@@ -32,7 +33,7 @@ from api.storage.entries import StoredEntry
 from api.storage.errors import db_errors
 from api.storage.heads import HeadsStore
 from api.storage.idempotency import IdempotencyClaim
-from api.storage.photos import PhotoIndex
+from api.storage.photos import IndexedPhoto, PhotoIndex
 from notary.errors import NotaryError, RecordError, VerificationError
 from notary.lifecycle import LifecycleRules, Region
 from notary.oversight import (
@@ -58,6 +59,7 @@ __all__ = [
     "NotarizedAlert",
     "Oversight",
     "RunResult",
+    "alert_record",
     "config_from_settings",
     "county_zone",
     "entry_readers",
@@ -67,6 +69,21 @@ __all__ = [
 
 #: The party that files the rules' alerts (the server itself; its receipts are signed by the log).
 OVERSIGHT_PARTY = "sunlight-oversight"
+
+
+def alert_record(alert: Alert, received_at: str, *, public: bool = True) -> Record:
+    """The ``alert`` record that notarizes ``alert``, filed by :data:`OVERSIGHT_PARTY` (what
+    :meth:`Oversight.notarized` lists)."""
+    fields = {
+        "project": None,
+        "stage": None,
+        "kind": ALERT_KIND,
+        "data": alert.record_data(),
+        "submitter": OVERSIGHT_PARTY,
+        "received_at": received_at,
+    }
+    return Record.model_validate(fields if public else {**fields, "public": False})
+
 
 log = logging.getLogger("sunlight.api")
 
@@ -119,7 +136,10 @@ class Oversight:
         self._photos = PhotoIndex(notary.log.engine)
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
-        self._snapshots: dict[str, tuple[int, ProjectSnapshot | None]] = {}
+        #: The snapshots as of the log's first ``_seen`` entries, and the same by county.
+        self._snapshots: dict[str, ProjectSnapshot] = {}
+        self._counties: dict[str, dict[str, ProjectSnapshot]] = {}
+        self._seen = 0
         self._alerts: dict[str, NotarizedAlert] = {}
         self._scanned = 0
 
@@ -132,17 +152,42 @@ class Oversight:
     def snapshots(self) -> dict[str, ProjectSnapshot]:
         """Every registered project's snapshot, code → snapshot, rebuilt for the projects appended
         to since the last call (a code with records but no valid registration has none)."""
-        heads = self._notary.log.project_heads()
         with self._lock:
-            for code, (head, _, _) in heads.items():
-                cached = self._snapshots.get(code)
-                if cached is None or cached[0] != head:
-                    self._snapshots[code] = (head, self._snapshot(code, head))
-            return {c: s for c, (_, s) in self._snapshots.items() if s is not None}
+            self._refresh()
+            return dict(self._snapshots)
 
-    def _snapshot(self, code: str, head: int) -> ProjectSnapshot | None:
-        entries = self._heads.project_entries(code, head + 1)
-        photos = self._photos.get_many([e.index for e in entries if e.record.kind == "site_photo"])
+    def snapshots_in(self, county: str) -> dict[str, ProjectSnapshot]:
+        """:meth:`snapshots` of the projects of ``county`` only (what a region's page reads)."""
+        with self._lock:
+            self._refresh()
+            return dict(self._counties.get(county, {}))
+
+    def _refresh(self) -> None:
+        """Bring the snapshots up to the log's size: the projects whose head moved since the last
+        refresh are read back in bulk and folded again. Requires ``self._lock``."""
+        size = self._notary.log.size
+        if size == self._seen:
+            return
+        moved = self._heads.appended_since(self._seen)
+        for projects in self._heads.entries_of(moved, size):
+            photos = self._photos.get_many(
+                [e.index for es in projects.values() for e in es if e.record.kind == "site_photo"]
+            )
+            for code, entries in projects.items():
+                self._put(code, self._snapshot(entries, photos))
+        self._seen = size
+
+    def _put(self, code: str, snapshot: ProjectSnapshot | None) -> None:
+        old = self._snapshots.pop(code, None)
+        if old is not None:
+            self._counties[old.region.county].pop(code, None)
+        if snapshot is not None:
+            self._snapshots[code] = snapshot
+            self._counties.setdefault(snapshot.region.county, {})[code] = snapshot
+
+    def _snapshot(
+        self, entries: list[StoredEntry], photos: Mapping[int, IndexedPhoto]
+    ) -> ProjectSnapshot | None:
         records = [
             LoggedRecord(
                 e.index, e.record_id, e.record, photos[e.index].flags if e.index in photos else ()
@@ -160,7 +205,8 @@ class Oversight:
         """The alerts in the log filed by :data:`OVERSIGHT_PARTY`, id → alert, in log order."""
         size = self._notary.log.size
         with self._lock:
-            for index, record_id, entry, public in _alert_rows(self._notary, self._scanned, size):
+            rows = _alert_rows(self._notary, self._scanned, size) if size > self._scanned else []
+            for index, record_id, entry, public in rows:
                 found = _our_alert(index, record_id, entry, public)
                 if found is not None:
                     self._alerts.setdefault(found.alert.id, found)
@@ -177,17 +223,7 @@ class Oversight:
             known = self.notarized()
             new = list({a.id: a for a in raised if a.id not in known}.values())
             received = self._notary.clock()
-            records = [
-                Record(
-                    project=None,
-                    stage=None,
-                    kind=ALERT_KIND,
-                    data=a.record_data(),
-                    submitter=OVERSIGHT_PARTY,
-                    received_at=received,
-                )
-                for a in new
-            ]
+            records = [alert_record(a, received) for a in new]
             claims = [
                 IdempotencyClaim(OVERSIGHT_PARTY, f"alert:{a.id}", bytes.fromhex(a.id)) for a in new
             ]
@@ -199,7 +235,8 @@ class Oversight:
     def alerts_in(self, scope: RegionScope | None, rule: str | None) -> list[NotarizedAlert]:
         """The notarized alerts about ``scope`` (all when None) of ``rule`` (any when None),
         newest first."""
-        regions = {c: s.region for c, s in self.snapshots().items()}
+        county = {} if scope is None else self.snapshots_in(scope.county)
+        regions = {code: s.region for code, s in county.items()}
         found = [
             n
             for n in self.notarized().values()
@@ -207,6 +244,22 @@ class Oversight:
             and (scope is None or _concerns(n.alert, scope, regions))
         ]
         return sorted(found, key=lambda n: n.leaf_index, reverse=True)
+
+    def alerts_by_township(self, county: str) -> dict[str, list[NotarizedAlert]]:
+        """:meth:`alerts_in` each township of ``county``, in one pass over the alerts: township →
+        its alerts, newest first (an alert about projects of several townships is in each)."""
+        regions = {code: s.region for code, s in self.snapshots_in(county).items()}
+        found: dict[str, list[NotarizedAlert]] = {}
+        for n in self.alerts_in(RegionScope(county=county), None):
+            subject = n.alert.subject
+            if subject.county is not None:
+                townships = {subject.township}
+            else:
+                townships = {regions[c].township for c in subject.projects if c in regions}
+            for township in townships:
+                if township is not None:
+                    found.setdefault(township, []).append(n)
+        return found
 
 
 def _concerns(alert: Alert, scope: RegionScope, regions: Mapping[str, Region]) -> bool:

@@ -1,6 +1,7 @@
 // The oversight dashboard: a county's indicators, its townships on a bar chart (own inline SVG,
-// no chart library), the red and black lists, and the notarized alerts, each linked to its
-// record on /verify (checked there against the pinned log key) and to its projects' timelines.
+// no chart library), the red and black lists, the notarized alerts, each linked to its
+// record on /verify (checked there against the pinned log key) and to its projects' timelines,
+// and the forecasts of delay and overrun of running projects — warnings, set apart from the alerts.
 // Chinese first; every text is set as text, never HTML.
 
 import { initialLanguage, saveLanguage, translate } from "./i18n.js";
@@ -41,6 +42,14 @@ const WORDS = {
     "severity.notice": "提示",
     "severity.warning": "警告",
     "severity.serious": "严重",
+    "forecasts.title": "风险预警（预测）",
+    "forecasts.none": "目前没有在建项目。",
+    "forecasts.training": "模型依据本县已有结果的项目训练（是否延误 {delay} 个、是否超支 {overrun} 个），{date}。",
+    "forecast.tag": "预测，非结论",
+    "forecast.delay": "延误风险 {risk}",
+    "forecast.overrun": "超支风险 {risk}",
+    "forecast.factors": "：{factors}",
+    "forecast.join": "；",
   },
   en: {
     "page.title": "Oversight · Sunlight",
@@ -76,6 +85,14 @@ const WORDS = {
     "severity.notice": "notice",
     "severity.warning": "warning",
     "severity.serious": "serious",
+    "forecasts.title": "Forecast warnings",
+    "forecasts.none": "No project is running.",
+    "forecasts.training": "Trained on this county's projects whose outcome is known ({delay} for delay, {overrun} for overrun), {date}.",
+    "forecast.tag": "forecast, not a verdict",
+    "forecast.delay": "Risk of delay {risk}",
+    "forecast.overrun": "Risk of overrun {risk}",
+    "forecast.factors": ": {factors}",
+    "forecast.join": "; ",
   },
 };
 
@@ -142,8 +159,47 @@ function alertItem(a) {
   );
 }
 
+function riskLine(key, risk, words) {
+  if (risk.happened) return el("p", { class: "forecast-happened" }, risk.happened[words]);
+  const factors = risk.factors.map((f) => f.words[words]).join(t("forecast.join"));
+  const text = t(key, { risk: pct(risk.risk) }) + (factors ? t("forecast.factors", { factors }) : "");
+  return el("p", { class: `forecast-${key.split(".")[1]}` }, text);
+}
+
+function forecastItem(f, words) {
+  const { township, village } = f.region;
+  return el(
+    "li",
+    { class: "forecast", "data-code": f.code },
+    el(
+      "div",
+      { class: "forecast-title" },
+      el("a", { href: f.project_url }, `${f.code} ${f.name}`),
+      el("span", { class: "forecast-tag" }, t("forecast.tag")),
+    ),
+    el("div", { class: "forecast-place" }, `${township} ${village}`),
+    riskLine("forecast.delay", f.delay, words),
+    riskLine("forecast.overrun", f.overrun, words),
+  );
+}
+
+function renderForecasts(forecasts) {
+  const words = state.lang === "zh" ? "zh" : "en";
+  $("forecast-note").textContent = forecasts.note[words];
+  const empty = forecasts.available ? t("forecasts.none") : forecasts.reason[words];
+  $("forecasts").replaceChildren(
+    ...(forecasts.forecasts.length
+      ? forecasts.forecasts.map((f) => forecastItem(f, words))
+      : [el("li", { class: "forecast-empty" }, empty)]),
+  );
+  const { known, trained_at: trained } = forecasts.training;
+  $("forecast-training").textContent = forecasts.available
+    ? t("forecasts.training", { delay: known.delay, overrun: known.overrun, date: trained.slice(0, 10) })
+    : "";
+}
+
 function render() {
-  const { indicators: ind, ranking, alerts } = state.data;
+  const { indicators: ind, ranking, alerts, forecasts } = state.data;
   document.title = t("page.title");
   $("county").textContent = state.county;
   $("tiles").replaceChildren(
@@ -168,6 +224,7 @@ function render() {
   $("alerts").replaceChildren(
     ...(alerts.alerts.length ? alerts.alerts.map(alertItem) : [el("li", {}, t("alerts.none"))]),
   );
+  renderForecasts(forecasts);
   const select = $("township");
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "" }, t("filter.all")));
@@ -199,12 +256,15 @@ async function load() {
     if ($("to").value) period.set("to", $("to").value);
     const county = new URLSearchParams(period);
     county.delete("township");
-    const [indicators, ranking, alerts] = await Promise.all([
+    const top = new URLSearchParams(region);
+    top.set("limit", "10");
+    const [indicators, ranking, alerts, forecasts] = await Promise.all([
       getJson(`/v1/oversight/indicators?${period}`),
       getJson(`/v1/oversight/ranking?${county}`),
       getJson(`/v1/alerts?${region}`),
+      getJson(`/v1/oversight/forecasts?${top}`),
     ]);
-    state.data = { indicators, ranking, alerts };
+    state.data = { indicators, ranking, alerts, forecasts };
     render();
     status.hidden = true;
     document.body.dataset.loaded = township || "all";

@@ -9,6 +9,9 @@ published size never change, so the answer does not depend on when it is read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -23,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from api.storage import db
-from api.storage.entries import StoredEntry
-from api.storage.errors import db_errors
+from api.storage.entries import StoredEntry, stored
+from api.storage.errors import db_errors, db_errors_iter
 from notary.headsmap import HeadsStatement, SignedHeads
 
 __all__ = ["HeadsStore", "heads_statements"]
@@ -88,6 +91,33 @@ class HeadsStore:
             StoredEntry(int(i), rid, bytes(leaf), bytes(entry), bool(public))
             for i, rid, leaf, entry, public in rows
         ]
+
+    @db_errors
+    def appended_since(self, tree_size: int) -> list[str]:
+        """The projects appended to at or after ``tree_size`` (their head is there or beyond)."""
+        h = db.project_heads.c
+        with self.engine.connect() as conn:
+            return list(conn.scalars(select(h.project).where(h.leaf_index >= tree_size)))
+
+    @db_errors_iter
+    def entries_of(
+        self, projects: Sequence[str], tree_size: int
+    ) -> Iterator[dict[str, list[StoredEntry]]]:
+        """``projects`` (those with entries), each with its entries among the log's first
+        ``tree_size`` in index order, read in bulk: one query, and one dictionary, per
+        :data:`_CHUNK` projects."""
+        e = db.entries.c
+        for start in range(0, len(projects), _CHUNK):
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(e.project, e.idx, e.record_id, e.leaf_hash, e.entry, e.public)
+                    .where(e.project.in_(projects[start : start + _CHUNK]), e.idx < tree_size)
+                    .order_by(e.project, e.idx)
+                ).all()
+            yield {
+                str(project): [stored(row) for row in group]
+                for project, group in groupby(rows, key=lambda row: row.project)
+            }
 
     @db_errors
     def get(self, tree_size: int) -> SignedHeads | None:

@@ -33,9 +33,12 @@ from notary.oversight.alert import Words
 from notary.oversight.snapshot import ProjectSnapshot
 
 __all__ = [
+    "EXAMPLE_SHARE",
     "FEATURES",
     "GRACE_DAYS",
     "GROWTH_LIMIT",
+    "HAPPENED",
+    "NOTE",
     "Example",
     "Factor",
     "Forecast",
@@ -48,14 +51,19 @@ __all__ = [
     "brier",
     "delay_outcome",
     "example",
+    "example_time",
+    "examples",
     "features",
     "forecast",
     "overrun_outcome",
+    "running",
     "train",
 ]
 
 GRACE_DAYS = 7
 GROWTH_LIMIT = 0.05
+#: A training example is a project as it stood at this share of its planned duration.
+EXAMPLE_SHARE = 0.4
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 Target = Literal["delay", "overrun"]
 #: Pseudo-projects of the county's rate added to a contractor's own record (smoothing).
@@ -65,6 +73,21 @@ NOTE = Words(
     "past projects, not on anything this project has done wrong.",
     zh="预测只是提示需要多加关注的预警，绝不是结论：它依据以往项目的规律，并不表示本项目有任何过错。",
 )
+
+
+#: An outcome that has already happened to a running project, in words: a fact, not a risk.
+HAPPENED: Mapping[Target, Words] = {
+    "delay": Words(
+        en=f"Already late: not completed {GRACE_DAYS} days after the planned end. A fact, not a "
+        "forecast (see the alerts).",
+        zh=f"已逾期：超过计划完工日期 {GRACE_DAYS} 天仍未完工。这是事实，不是预测（见预警）。",
+    ),
+    "overrun": Words(
+        en=f"Already over: change orders have grown the contract by more than {GROWTH_LIMIT:.0%}. "
+        "A fact, not a forecast.",
+        zh=f"已超支：设计变更已使合同金额增加超过 {GROWTH_LIMIT:.0%}。这是事实，不是预测。",
+    ),
+}
 
 
 class ForecastError(NotaryError):
@@ -220,7 +243,8 @@ FEATURES: Mapping[str, _Feature] = {
 }
 
 
-def _running(s: ProjectSnapshot, at: datetime) -> bool:
+def running(s: ProjectSnapshot, at: datetime) -> bool:
+    """Whether the project is running at ``at``: its contract signed before, no completion yet."""
     contract = s.contract
     signed = contract is not None and contract.event.at < at
     return signed and (s.completion is None or s.completion.at >= at)
@@ -229,7 +253,7 @@ def _running(s: ProjectSnapshot, at: datetime) -> bool:
 def features(s: ProjectSnapshot, at: datetime, history: History) -> dict[str, float]:
     """The project's features at ``at`` (aware), from records before ``at`` only. Raises
     :class:`ForecastError` unless the project is running then (contract signed, not completed)."""
-    if not _running(s, at):
+    if not running(s, at):
         raise ForecastError(f"project {s.code} is not running at {at.isoformat()}")
     return {name: f.value(s, at, history) for name, f in FEATURES.items()}
 
@@ -249,6 +273,31 @@ def example(s: ProjectSnapshot, at: datetime, history: History, known: datetime)
     return Example(
         s.code, features(s, at, history), delay_outcome(s, known), overrun_outcome(s, known)
     )
+
+
+def example_time(s: ProjectSnapshot, tz: tzinfo) -> datetime:
+    """Noon (in ``tz``) at :data:`EXAMPLE_SHARE` of the project's planned duration from its planned
+    start: when the project is taken as a training example."""
+    start = datetime.combine(s.project.planned_start, clock(12), tz)
+    planned = (s.project.planned_end - s.project.planned_start).days
+    return start + timedelta(days=EXAMPLE_SHARE * planned)
+
+
+def examples(
+    snapshots: Iterable[ProjectSnapshot], history: History, known: datetime
+) -> dict[str, Example]:
+    """Every project running at its :func:`example_time` (in ``known``'s offset) before ``known``,
+    with its outcomes as known at ``known``, by code in order (so a model trained on them does not
+    depend on the order the snapshots come in): what a model is trained on."""
+    tz = known.tzinfo
+    if tz is None:
+        raise ForecastError("the time outcomes are known at must carry its offset")
+    found = {}
+    for s in sorted(snapshots, key=lambda s: s.code):
+        at = example_time(s, tz)
+        if at < known and running(s, at):
+            found[s.code] = example(s, at, history, known)
+    return found
 
 
 # --- the model ----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-# ruff: noqa: RUF002 - the page's Chinese words use fullwidth punctuation
+# ruff: noqa: RUF001, RUF002 - the page's Chinese words use fullwidth punctuation
 """The oversight dashboard (/dashboard) in Debian's Chromium on a 360×640 phone: a small synthetic
 county appended to a running ``sunlight serve``, the rules run and their alerts notarized and
 anchored; the page is filtered to one township and an alert followed to its record on /verify,
-which verifies it against the pinned log key."""
+which verifies it against the pinned log key. The running projects' forecasts are listed apart from
+the alerts, as warnings with their factors in words."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from api.service.notary import Notary
 from api.service.oversight import Oversight
 from api.settings import Settings
 from notary.lifecycle import LifecycleRules
+from notary.oversight.forecast import FEATURES
 from tests.support.verify_page import new_page, verdict_of
 
 ADMIN = "e2e-dashboard-admin-" + "0123456789abcdef" * 2
@@ -74,10 +76,43 @@ def test_filter_to_a_township_and_follow_an_alert_to_its_verified_record(
     assert page.errors == []
 
 
+def test_forecasts_are_warnings_with_their_factors_set_apart_from_alerts(
+    base: str, browser: Any
+) -> None:
+    page = _filtered(browser, base, TOWNSHIP)
+    forecasts = page.locator("#forecasts li.forecast")
+    assert forecasts.count() >= 1  # the stalled project: contract signed, never completed
+    first = forecasts.first
+    words = first.inner_text()
+    assert "预测，非结论" in words and "超支风险" in words
+    assert "已逾期" in words  # it is already late: a fact, shown as such, not as a risk
+    assert any(f.words.zh in words for f in FEATURES.values())  # a factor in plain words
+    assert first.locator("a").get_attribute("href").startswith("/projects/XQ-")
+    assert "预测只是提示需要多加关注的预警" in page.locator("#forecast-note").inner_text()
+    assert "已有结果的项目" in page.locator("#forecast-training").inner_text()
+    # a warning, not a finding: no alert's class, and not drawn like one
+    assert page.locator("#alerts li.forecast, #forecasts li.alert").count() == 0
+    style = first.evaluate(
+        "e => [getComputedStyle(e).borderLeftStyle, getComputedStyle(e).borderLeftColor]"
+    )
+    alert_color = page.locator("li.alert").first.evaluate(
+        "e => getComputedStyle(e).borderLeftColor"
+    )
+    assert style[0] == "dashed" and style[1] != alert_color
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.click("#lang-en")
+    section = page.locator(".forecast-card").inner_text()
+    assert "Forecast warnings" in section and "forecast, not a verdict" in section
+    assert "Risk of overrun" in section and "Already late" in section
+    assert page.errors == []
+
+
 def test_a_quiet_township_has_no_alerts_and_english_is_there(base: str, browser: Any) -> None:
     page = _filtered(browser, base, QUIET)
     assert page.locator("li.alert").count() == 0
     assert "没有预警" in page.locator("#alerts").inner_text()
+    assert page.locator("li.forecast").count() == 0
+    assert "目前没有在建项目" in page.locator("#forecasts").inner_text()
     page.click("#lang-en")
     assert "No alerts." in page.locator("#alerts").inner_text()
     assert "Completed" in page.locator("#tiles").inner_text()

@@ -18,6 +18,12 @@ HOSTILE = [
     "/v1/oversight/indicators?county=X&to=99999-01-01",
     "/v1/oversight/ranking?county=",
     "/v1/oversight/ranking?county=X&from=yesterday",
+    "/v1/oversight/forecasts",  # the county is required
+    "/v1/oversight/forecasts?county=" + "x" * 65,
+    "/v1/oversight/forecasts?county=X&village=V",
+    "/v1/oversight/forecasts?county=X&limit=0",
+    "/v1/oversight/forecasts?county=X&limit=201",
+    "/v1/oversight/forecasts?county=X&township=",
     "/v1/alerts?township=T",  # a township outside a county
     "/v1/alerts?rule=<script>",
     "/v1/alerts?rule=" + "a" * 65,
@@ -30,6 +36,7 @@ FINDS_NOTHING = [
     "/v1/oversight/indicators?county=%00",
     "/v1/oversight/indicators?county=%27%3B%20DROP%20TABLE%20entries%3B--",
     "/v1/oversight/ranking?county=%E2%80%AE",
+    "/v1/oversight/forecasts?county=%00&township=%3Cscript%3E",
     "/v1/alerts?county=%00&township=%00",
 ]
 
@@ -55,3 +62,4 @@ def test_odd_places_find_nothing(api: Api, url: str) -> None:
     body = r.json()
     assert body.get("registered", 0) == 0
     assert body.get("townships", []) == [] and body.get("alerts", []) == []
+    assert body.get("forecasts", []) == []

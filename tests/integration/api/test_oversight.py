@@ -155,6 +155,54 @@ def test_a_run_is_incremental(loaded: Loaded) -> None:
     assert all(again[code] is before[code] for code in before)  # nothing appended: all cached
 
 
+def test_an_append_refolds_only_its_project(loaded: Loaded) -> None:
+    oversight = Oversight.open(loaded.notary, loaded.settings)
+    before = oversight.snapshots()
+    code = sorted(before)[0]
+    late = Record(
+        project=code,
+        kind="progress_report",
+        data={"percent": 95},
+        submitter="contractor",
+        received_at="2026-12-31T00:00:00Z",
+    )
+    loaded.notary.log.append([(f"{1:032x}", late)])
+    after = oversight.snapshots()
+    assert after[code] != before[code]
+    assert after[code] == Oversight.open(loaded.notary, loaded.settings).snapshots()[code]
+    assert all(after[c] is before[c] for c in before if c != code)
+
+
+def test_a_county_reads_its_own_projects(loaded: Loaded) -> None:
+    oversight = Oversight.open(loaded.notary, loaded.settings)
+    assert len(oversight.snapshots_in(COUNTY)) == 40
+    # a project registered in another county, after the first call: indexed under its county
+    registration = next(r for r in loaded.county[0] if r.kind == "project_registration")
+    region = registration.data["region"] | {"county": "东岭县"}
+    elsewhere = registration.model_copy(
+        update={"project": "DL-1", "data": registration.data | {"code": "DL-1", "region": region}}
+    )
+    loaded.notary.log.append([(f"{2:032x}", elsewhere)])
+    everything = oversight.snapshots()
+    for county in (COUNTY, "东岭县"):
+        mine = oversight.snapshots_in(county)
+        assert mine == {c: s for c, s in everything.items() if s.region.county == county}
+    assert list(oversight.snapshots_in("东岭县")) == ["DL-1"]
+    assert oversight.snapshots_in("东山镇") == {}  # a township is no county
+
+
+def test_a_countys_alerts_by_township_are_each_townships(loaded: Loaded) -> None:
+    oversight = Oversight.open(loaded.notary, loaded.settings)
+    oversight.run(loaded.at)
+    townships = {s.region.township for s in oversight.snapshots_in(COUNTY).values()}
+    grouped = oversight.alerts_by_township(COUNTY)
+    assert grouped  # the county has alerts, and they fall in its townships
+    assert set(grouped) <= townships
+    for township in townships:
+        scope = RegionScope(county=COUNTY, township=township)
+        assert grouped.get(township, []) == oversight.alerts_in(scope, None)
+
+
 def test_a_bad_rules_file_names_the_field(tmp_path: Path) -> None:
     path = tmp_path / "rules.json"
     path.write_text('{"serious_delay": {"margin_days": -3}}')

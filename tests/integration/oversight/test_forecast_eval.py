@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 from notary.oversight import LoggedRecord, ProjectSnapshot, snapshot_of
-from notary.oversight.forecast import Example, History, features
-from scripts.forecast_eval import TRAIN, checkpoint, examples, measure, table
+from notary.oversight.forecast import Example, History, example_time, features
+from scripts.forecast_eval import TRAIN, county_examples, measure, table
 from scripts.synthetic_county import County, generate, snapshots
 from scripts.synthetic_project import CST
 
@@ -25,7 +25,7 @@ def snaps(county: County) -> list[ProjectSnapshot]:
 
 @pytest.fixture(scope="module")
 def found(county: County, snaps: list[ProjectSnapshot]) -> dict[str, Example]:
-    return examples(county, snaps)
+    return county_examples(county, snaps)
 
 
 def test_the_model_beats_the_baselines_on_held_out_townships(snaps, found):
@@ -51,7 +51,7 @@ def test_training_and_held_out_projects_do_not_overlap(snaps, found):
 def test_a_forecast_reads_nothing_recorded_after_its_time(county, snaps):
     history, checked = History(snaps, CST), 0
     for s in [s for s in snaps if s.region.township not in TRAIN][::40]:
-        at = checkpoint(s)
+        at = example_time(s, CST)
         if at >= county.at or s.contract is None or s.contract.event.at >= at:
             continue
         known: dict[str | None, list[LoggedRecord]] = {}

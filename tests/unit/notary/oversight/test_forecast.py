@@ -15,6 +15,8 @@ from notary.oversight.forecast import (
     brier,
     delay_outcome,
     example,
+    example_time,
+    examples,
     features,
     forecast,
     overrun_outcome,
@@ -116,6 +118,23 @@ def test_a_forecast_is_only_for_a_running_project():
         features(full[3], day(61), history)  # completed on day 60
     with pytest.raises(ForecastError, match="not running"):
         features(full[0], day(10), history)  # contract signed on day 20
+
+
+def test_training_examples_are_the_projects_running_at_their_example_time_in_code_order():
+    snaps = county().snapshots()
+    assert example_time(snaps[0], TZ) == datetime(2026, 5, 7, 12, tzinfo=UTC)  # 40% of 90 days
+    found = examples(snaps, History(snaps, TZ), AT)
+    assert list(found) == ["XQ-1", "XQ-2", "XQ-3"]  # XQ-4 was completed before its example time
+    assert [e.delay for e in found.values()] == [True, True, False]
+    assert found["XQ-1"].features == features(
+        snaps[0], example_time(snaps[0], TZ), History(snaps, TZ)
+    )
+    shuffled = snaps[::-1]
+    assert list(examples(shuffled, History(shuffled, TZ), AT)) == list(found)
+    early = examples(snaps, History(snaps, TZ), datetime(2026, 5, 7, 12, tzinfo=UTC))
+    assert early == {}  # no example time is before then
+    with pytest.raises(ForecastError, match="offset"):
+        examples(snaps, History(snaps, TZ), AT.replace(tzinfo=None))
 
 
 def separable() -> list[Example]:
