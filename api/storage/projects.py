@@ -82,6 +82,7 @@ project_powers = Table(
     Column("organisation", String(128), nullable=False),
     Column("person", String(128), nullable=False),
     Index("ix_project_powers_organisation", "organisation"),
+    Index("ix_project_powers_person", "person"),
 )
 
 

@@ -13,7 +13,9 @@ a power when they are the power's named holder, or when their organisation holds
 their lifecycle roles acts for it (:data:`ROLE_POWERS`, read off the table of kinds). A change may
 not move such a person to an organisation that holds another power of that project (rule
 ``powers.move_conflict``), nor give them a role that acts for another power (rule
-``powers.role_conflict``).
+``powers.role_conflict``); a power's named holder may not change organisation at all (rule
+``powers.holder_moves``: their new organisation could be given another power of the project
+afterwards, and the assignment check sees only the holders, not who moved where).
 """
 
 from __future__ import annotations
@@ -115,6 +117,20 @@ def check_standing_change(
                 f"{person} 在未归档的项目 {code} 中代行{names_zh}，{other.organisation} 在该项目持有"
                 f"{POWER_ZH[other.power]}：四权分离。请在项目归档后调动，或调往在该项目不持有其他权力的单位",
                 tuple(sorted({h.organisation for h in holders if h.power in acted})),
+            )
+        named = next((h for h in holders if h.person == person), None)
+        if moved and named is not None:
+            raise LifecycleRefusal(
+                "powers.holder_moves",
+                f"{person} is named as the holder of {named.power.value} for "
+                f"{named.organisation} in project {code}, which is not archived: they act for "
+                "that organisation there until it is archived, so they may not leave it (their "
+                "new organisation could later be given another power of the project). Move them "
+                "once the project is archived",
+                f"{person} 是未归档项目 {code} 中 {named.organisation} 的{POWER_ZH[named.power]}"
+                "指定持有人，项目归档前不得调离该单位：四权分离（新单位日后可能在该项目获得其他权力）。"
+                "请在项目归档后调动",
+                (named.organisation,) if named.organisation == before.organisation else (),
             )
         for role in sorted(added):
             extra = ROLE_POWERS[role] - acted

@@ -73,6 +73,17 @@ def test_the_contractor_holding_execution_cannot_move_to_the_approving_township(
     world.ok("progress_report", C)
 
 
+def test_the_named_contractor_cannot_step_aside_to_a_shell_company_first(world: World) -> None:
+    """The two-step escape: move the named holder of execution to an organisation holding nothing
+    in the project, then have that organisation assigned supervision. The first step is refused."""
+    contracting(to_implementation(registered(world)))
+    contractor, size = world.person(C), log_size(world)
+    body = refusal(patch(world, contractor, {"organisation": OTHER_BUILDER}), "powers.holder_moves")
+    assert body["allowed"] == [world.org(C)] and "四权分离" in body["message_zh"]
+    assert me(world, contractor)["organisation"] == world.org(C)
+    assert log_size(world) == size
+
+
 def test_the_named_supervisor_cannot_be_given_the_contractor_role(world: World) -> None:
     registered(world)
     supervisor = world.person(S)

@@ -91,9 +91,21 @@ def test_a_named_holder_outside_any_organisation_still_cannot_take_another_power
 # --- what stays allowed ----------------------------------------------------------------------
 
 
-def test_a_move_to_an_organisation_holding_no_power_there_is_allowed() -> None:
+def test_a_named_holder_cannot_step_aside_to_an_empty_organisation_first() -> None:
+    """The two-step escape: move the named holder of execution to an organisation that holds
+    nothing in the project (no conflict yet), then assign that organisation supervision there.
+    The assignment check sees holders only, so the first step is refused."""
     person = CAST[R.CONTRACTOR][0]
     before = standing(R.CONTRACTOR)
+    after = before.model_copy(update={"organisation": "org-shell-company"})
+    e = refused("powers.holder_moves", person, before, after)
+    assert e.allowed == (CAST[R.CONTRACTOR][1],)  # where they must stay until archived
+
+
+def test_a_member_not_named_may_move_to_an_organisation_holding_no_power_there() -> None:
+    person = "p-contractor-foreman"  # acts for execution through the contractor, not named
+    before = standing(R.CONTRACTOR)
+    assert acted_powers(person, before, HOLDERS) == {Power.EXECUTION}
     check(person, before, before.model_copy(update={"organisation": "org-other-builder"}), LIVE)
 
 
