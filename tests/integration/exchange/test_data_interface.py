@@ -298,6 +298,18 @@ def test_payments_are_matched_and_mismatches_become_alerts(world: World, tmp_pat
     assert world.api.client.get("/v1/alerts").json()["alerts"] == []
     assert set(world.ctx.oversight().notarized()) == {d["id"] for d in data}
 
+    # The same file again: the first row is now a second payment (a new alert, its own row);
+    # the three mismatches already notarized are not filed twice.
+    status, output = run_cli(world, "import", "payments", str(file))
+    assert status == 0, output
+    again = json.loads(output.strip().splitlines()[-1])
+    assert (again["rows"], again["records"], again["alerts"]) == (4, 1, 1)
+    reasons = [
+        a["record"]["data"]["figures"]["reason"]
+        for a in lines(world.api.client.get("/v1/export/alerts", headers=world.api.auth("auditor")))
+    ]
+    assert reasons == ["not_payable", "amount_differs", "request_not_found", "not_payable"]
+
 
 def test_a_payments_file_with_a_bad_row_imports_nothing(world: World, tmp_path: Path) -> None:
     reference = approved_request(world, 10_000_000)
