@@ -142,7 +142,12 @@ class LifecycleGate:
         actor = self._people.get(record.submitter)
         if actor is None:
             raise not_registered(record.submitter)
-        signers = tuple(self._people[s.party] for s in record.signatures if s.party in self._people)
+        people = self._people
+        signers = (
+            tuple(people[s.party] for s in record.signatures if s.party in people)
+            if record.signatures
+            else ()  # most records: a site photo, a report
+        )
         at = datetime.fromisoformat(record.received_at)
         proposal = Proposal.of_record(record, signers)
         row = project_row(decide(current, proposal, actor, at, self._rules).state, previous)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -26,7 +26,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.clock import utc_now
 from api.storage import db
@@ -183,22 +183,20 @@ class ProjectRows:
 
     @classmethod
     def load(cls, conn: Connection, codes: set[str]) -> ProjectRows:
-        # Driver-level statements: SQLAlchemy's compiling and row handling of an IN list cost
+        # The driver's own cursor: SQLAlchemy's compiling and row handling of an IN list cost
         # more than SQLite's answer, on every append under the log lock.
         if not codes:
             return cls({}, {}, {})
         states: dict[str, str] = {}
         columns: dict[str, Columns] = {}
-        query = _sql(conn, _SELECT_ROWS, len(codes))
-        for code, state, name, county, township, village, owner, step in conn.exec_driver_sql(
-            query, (*codes,)
+        for code, state, name, county, township, village, owner, step in _fetch(
+            conn, _SELECT_ROWS, (*codes,)
         ):
             states[code] = state
             columns[code] = (name, county, township, village, owner, step)
         held: dict[str, list[tuple[str, str, str]]] = {}
         if states:
-            query = _sql(conn, _SELECT_POWERS, len(states))
-            for code, power, org, person in conn.exec_driver_sql(query, (*states,)):
+            for code, power, org, person in _fetch(conn, _SELECT_POWERS, (*states,)):
                 held.setdefault(code, []).append((power, org, person))
         # In the order of the power's name, as project_row gives them (whatever the collation).
         return cls(states, columns, {c: tuple(sorted(h)) for c, h in held.items()})
@@ -269,6 +267,23 @@ def _sql(conn: Connection, text: str, in_list: int = 0) -> str:
     if in_list:
         text += f"({', '.join('?' * in_list)})"
     return text if conn.dialect.paramstyle == "qmark" else text.replace("?", "%s")
+
+
+def _fetch(conn: Connection, text: str, codes: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The rows ``text`` followed by an IN list of ``codes`` selects, through the driver's cursor
+    in ``conn``'s transaction (its errors raised as SQLAlchemy raises them)."""
+    query = _sql(conn, text, len(codes))
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in a transaction has its driver's"
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = driver.cursor()
+    try:
+        cursor.execute(query, codes)
+        return list(cursor.fetchall())
+    except dbapi.Error as e:
+        raise DBAPIError.instance(query, codes, e, dbapi.Error, dialect=conn.dialect) from e
+    finally:
+        cursor.close()
 
 
 @dataclass(frozen=True, slots=True)

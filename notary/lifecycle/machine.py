@@ -62,8 +62,8 @@ def decide(
     effect = EFFECTS.get(spec.kind)  # most kinds only record themselves
     change = NOTHING if effect is None else effect(state, data, Context(proposal, actor, at, rules))
     kinds = state.in_step
-    new = state.model_copy(
-        update={
+    new = state.updated(
+        {
             **change.updates,
             "records": state.records + 1,
             "last_at": at,
@@ -209,6 +209,8 @@ def _check_order(state: ProjectState, spec: KindSpec, actor: Actor) -> None:
             f"{spec.zh}在{STEP_ZH[state.step]}阶段只能记录一次，已经记录",
             tuple(k for k in _open_to(state, actor.roles) if k != spec.kind),
         )
+    if not spec.requires:
+        return
     missing = tuple(k for k in spec.requires if k not in state.in_step)
     if missing:
         raise LifecycleRefusal(

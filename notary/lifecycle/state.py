@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -16,6 +16,20 @@ from notary.records import ProjectCode, Record
 __all__ = ["ProjectState", "Proposal", "Transition"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def _trusted(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
+    """A ``cls`` holding ``values`` (every field), which are already what it would validate them
+    to: what pydantic's ``model_construct`` and ``model_copy`` make, minus their generality (both
+    cost more than judging a site photo). ``given`` are the fields set explicitly."""
+    m = cls.__new__(cls)
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", given)
+    _set(m, "__pydantic_extra__", None)  # both models forbid extra fields
+    _set(m, "__pydantic_private__", None)  # and have no private attributes
+    return m
 
 
 class Proposal(BaseModel):
@@ -35,14 +49,16 @@ class Proposal(BaseModel):
 
     @classmethod
     def of_record(cls, record: Record, signers: tuple[Actor, ...] = ()) -> Proposal:
-        """The proposal a (draft) record makes."""
-        return cls(
-            project=record.project,
-            stage=record.stage,
-            kind=record.kind,
-            data=record.data,
-            signers=signers,
-        )
+        """The proposal a (draft) record makes: the record's fields are validated already, each at
+        least as strictly as a proposal's (and ``signers`` are actors), so none is again."""
+        values = {
+            "project": record.project,
+            "stage": record.stage,
+            "kind": record.kind,
+            "data": record.data,
+            "signers": signers,
+        }
+        return _trusted(cls, values, set(values))
 
     @classmethod
     def of_logged(cls, record: Record) -> Proposal:
@@ -120,10 +136,20 @@ class ProjectState(BaseModel):
         """The contract amount with every change order applied (0 before a contract)."""
         return (self.contract_fen or 0) + self.changes_fen
 
+    def updated(self, changes: dict[str, Any]) -> ProjectState:
+        """This state with the fields ``changes`` names set to values of their types, as
+        ``model_copy(update=changes)`` makes it (unvalidated: for the rules, which make each
+        value from checked ones)."""
+        return _trusted(
+            ProjectState,
+            {**self.__dict__, **changes},
+            self.__pydantic_fields_set__ | changes.keys(),
+        )
+
     def entered(self, step: Step) -> ProjectState:
         """This state moved to ``step``, whose records start afresh."""
-        return self.model_copy(
-            update={"step": step, "in_step": (), "notice_published_at": None, "objections": ()}
+        return self.updated(
+            {"step": step, "in_step": (), "notice_published_at": None, "objections": ()}
         )
 
 
