@@ -53,7 +53,8 @@ async def list_reminders(
     return ReminderList(person=wanted, at=at, reminders=found)
 
 
-_URL = r"^https?://[^\s/?#@]+(/[^\s#]*)?$"
+#: http(s), a host, an optional path; no credentials, spaces or control characters.
+_URL = r"^https?://[^\s/?#@\x00-\x1f\x7f]+(/[^\s#\x00-\x1f\x7f]*)?$"
 
 
 class SubscriptionIn(BaseModel):

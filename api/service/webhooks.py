@@ -140,7 +140,7 @@ def _literal_address(host: str) -> IPAddress | None:
         pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
+    except (OSError, ValueError):  # not an address; ValueError: a NUL in it
         return None
 
 

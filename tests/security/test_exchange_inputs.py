@@ -56,6 +56,9 @@ def test_bad_export_parameters_are_refused(api: Api, query: str) -> None:
         "http://user:password@host/",
         "http://host/a b",
         "http://host/\r\nX-Injected: 1",
+        "http://\u0000",  # schemathesis found this one a 500
+        "http://host\u0001/",
+        "http://host/\u007f",
         "http:///nohost",
         "https://host/" + "a" * 2000,
         "",
