@@ -43,6 +43,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -200,6 +201,23 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) ->
 
 
 _IMMEDIATE = "sunlight_write"
+
+
+@contextmanager
+def driver_cursor(conn: Connection, statement: str, params: Any = None) -> Iterator[Any]:
+    """A cursor of ``conn``'s own driver connection, in its transaction, for what SQLAlchemy's
+    per-row handling makes slow (``COPY``, a long IN list); the driver's errors are raised as
+    SQLAlchemy raises them (an ``IntegrityError`` stays one), naming ``statement``."""
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in a transaction has its driver's"
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = driver.cursor()
+    try:
+        yield cursor
+    except dbapi.Error as e:
+        raise DBAPIError.instance(statement, params, e, dbapi.Error, dialect=conn.dialect) from e
+    finally:
+        cursor.close()
 
 
 @contextmanager

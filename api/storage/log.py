@@ -452,16 +452,10 @@ def _insert_rows(
         return
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection  # psycopg's, in this transaction
-        assert driver is not None, "a connection in a transaction has its driver's"
         statement = f"COPY {table} ({names}) FROM STDIN"
-        dbapi = conn.dialect.loaded_dbapi
-        try:
-            with driver.cursor().copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except dbapi.Error as e:  # as SQLAlchemy would raise it (IntegrityError, say)
-            raise DBAPIError.instance(statement, None, e, dbapi.Error, dialect=conn.dialect) from e
+        with db.driver_cursor(conn, statement) as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
         return
     marks = ", ".join("?" * len(columns))
     conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608

@@ -26,7 +26,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from api.clock import utc_now
 from api.storage import db
@@ -273,17 +273,9 @@ def _fetch(conn: Connection, text: str, codes: tuple[str, ...]) -> list[tuple[An
     """The rows ``text`` followed by an IN list of ``codes`` selects, through the driver's cursor
     in ``conn``'s transaction (its errors raised as SQLAlchemy raises them)."""
     query = _sql(conn, text, len(codes))
-    driver = conn.connection.driver_connection
-    assert driver is not None, "a connection in a transaction has its driver's"
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = driver.cursor()
-    try:
+    with db.driver_cursor(conn, query, codes) as cursor:
         cursor.execute(query, codes)
         return list(cursor.fetchall())
-    except dbapi.Error as e:
-        raise DBAPIError.instance(query, codes, e, dbapi.Error, dialect=conn.dialect) from e
-    finally:
-        cursor.close()
 
 
 @dataclass(frozen=True, slots=True)
