@@ -6,8 +6,8 @@ registrations, each against a baseline measured in the same run on the same serv
   record_id, leaf_hash, entry FROM entries ORDER BY idx) TO STDOUT`` of the same rows: the
   fastest the database hands them out. Target: >= 50,000 records/s.
 - Import: ``sunlight import projects`` (:func:`api.service.imports.import_projects`: every row
-  parsed, checked by the lifecycle, then all appended in one transaction through the lifecycle
-  gate, receipts signed), against ``COPY ... FROM STDIN`` of the same CSV into a table of text
+  parsed and judged by the lifecycle gate, then all appended in one transaction, each verdict
+  standing under the log lock while its project is unchanged; no receipts), against ``COPY ... FROM STDIN`` of the same CSV into a table of text
   columns: loading the bytes, with no checks and no log. Target: >= 5,000 rows/s.
 """
 

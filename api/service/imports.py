@@ -2,11 +2,14 @@
 (docs/data-interface.md).
 
 All or nothing: every row is checked first — its columns (:mod:`notary.exchange`), its people,
-and what the lifecycle would say (:func:`notary.lifecycle.decide`, folded row by row over the
-project's current state) — and only when no row is refused are the records appended, in one
-:meth:`~api.service.notary.Notary.submit` and so one transaction of the log, which the lifecycle
-gate judges again under the log's lock (a record filed meanwhile that changes the verdict fails
-the whole append, and the import can be run again). A crash mid-append leaves nothing.
+and its record judged by the lifecycle gate (:class:`~api.service.lifecycle.LifecycleGate`,
+folded row by row over the project's current state) — and only when no row is refused are the
+records appended, in one :meth:`~api.service.notary.Notary.file` and so one transaction of the
+log. Each record is judged once: under the log's lock the gate's verdict from the check stands
+when the project is still in the state it was judged from (the same inputs give the same
+verdict), and the record is judged afresh when it is not (a record filed meanwhile), a refusal
+then failing the whole append, after which the import can be run again (:class:`_Verdicts`). A
+crash mid-append leaves nothing. The answer names the leaves filled; no receipts are signed.
 
 A payment is matched to the payment request its ``reference`` names (the request record's id):
 same project, same amount, and a payment the lifecycle accepts (the request approved). A match is
@@ -25,13 +28,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.service.lifecycle import REGISTRATION, people_of
+from api.service.lifecycle import REGISTRATION, LifecycleGate, people_of
 from api.service.notary import Notary
 from api.service.oversight import Oversight, alert_record
 from api.storage import db
 from api.storage.errors import db_errors
 from api.storage.parties import PartyStore
-from api.storage.projects import ProjectStore
+from api.storage.projects import ProjectGate, ProjectRow, ProjectStore
 from notary.errors import NotFoundError, RecordError
 from notary.exchange import (
     ImportRefused,
@@ -43,15 +46,7 @@ from notary.exchange import (
     read_projects,
     refusal_error,
 )
-from notary.lifecycle import (
-    Actor,
-    LifecycleRefusal,
-    LifecycleRules,
-    ProjectState,
-    Proposal,
-    Role,
-    decide,
-)
+from notary.lifecycle import Actor, LifecycleRefusal, LifecycleRules, Role, Step
 from notary.oversight.snapshot import LoggedRecord
 from notary.records import Record, parse_record
 
@@ -83,15 +78,64 @@ def _acting(actor: Actor, role: Role) -> dict[str, str]:
     return {"organisation": actor.organisation, "role": role.value}
 
 
+#: What the gate is given of a project: its stored state's JSON, or a row (None: not governed).
+_State = str | ProjectRow | None
+
+
+class _Verdicts:
+    """The lifecycle gate of one import, judging each record once.
+
+    :meth:`judge` is the import's check, before the append: the gate's verdict on a record, kept
+    with the project's state and record count it was given. Called by the append under the log
+    lock (a :class:`~api.storage.projects.ProjectGate`), the kept verdict stands for the same
+    record when the project's state is still the one it was judged from — the stored state's
+    JSON unchanged, or the row kept for the import's previous record of the project — and the
+    gate judges afresh otherwise. The record the append passes differs from the judged one only
+    by ``prev``, which the gate does not read.
+    """
+
+    def __init__(self, notary: Notary, people: Mapping[str, Actor]) -> None:
+        self._gate = LifecycleGate(notary.rules or LifecycleRules(), people)
+        #: Only when the notary enforces the lifecycle does the append judge (see Notary.gate).
+        self.enforced = notary.rules is not None
+        #: By the identity of the judged record's ``data`` (each record has its own).
+        self._kept: dict[int, tuple[Record, _State, int, ProjectRow | None]] = {}
+
+    def judge(self, record: Record, state: _State, count: int) -> ProjectRow | None:
+        """The gate's verdict on ``record``: the project's row with it applied, or the refusal."""
+        row = self._gate(record, state, count)
+        self._kept[id(record.data)] = (record, state, count, row)
+        return row
+
+    def __call__(self, record: Record, state: _State, count: int) -> ProjectRow | None:
+        kept = self._kept.get(id(record.data))
+        if kept is not None:
+            judged, before, before_count, row = kept
+            if judged.data is record.data and _unchanged(before, before_count, state, count):
+                return row
+        return self._gate(record, state, count)
+
+
+def _unchanged(before: _State, before_count: int, now: _State, count: int) -> bool:
+    """Whether the gate is given the same project as it was: the stored state (a stored row's
+    JSON) equal, or the very row it returned for the project's previous record; a project
+    outside the lifecycle with as many records."""
+    if isinstance(before, ProjectRow) and before.stored_state is not None:
+        before = before.stored_state
+    if before is None:
+        return now is None and count == before_count
+    return before is now or (isinstance(now, str) and before == now)
+
+
 def import_projects(
     notary: Notary, parties: PartyStore, content: bytes, *, progress: Progress
 ) -> ImportResult:
     """Register every project of a registrations file (``content``, UTF-8), or none
     (:class:`ImportRefused`)."""
     found, errors = read_projects(_decoded(content))
-    rules = notary.rules or LifecycleRules()
     people = people_of(parties, {line.submitter for line in found})
-    in_use = notary.log.project_heads()
+    in_use = notary.log.project_heads({line.registration["code"] for line in found})
+    verdicts = _Verdicts(notary, people)
     at = notary.clock()
     records: list[Record] = []
     for line in found:
@@ -105,16 +149,16 @@ def import_projects(
             errors.append(RowError(line.row, "code", f"project code {code} is in use already"))
             continue
         data = {**line.registration, "actor": _acting(actor, Role.VILLAGE_COMMITTEE_HEAD)}
-        proposal = Proposal(project=code, stage="application", kind=REGISTRATION, data=data)
+        record = _record(code, "application", REGISTRATION, data, by=actor, at=at)
         try:
-            decide(ProjectState(), proposal, actor, datetime.fromisoformat(at), rules)
+            verdicts.judge(record, None, 0)
         except LifecycleRefusal as e:
             errors.append(refusal_error(line.row, e))
             continue
-        records.append(_record(code, "application", REGISTRATION, data, by=actor, at=at))
+        records.append(record)
     if errors:
         raise ImportRefused(sorted(errors, key=lambda e: e.row))
-    return _append(notary, records, people, rows=len(found), alerts=0)
+    return _append(notary, records, verdicts, rows=len(found), alerts=0)
 
 
 def _record(
@@ -137,18 +181,14 @@ def _record(
 
 
 def _append(
-    notary: Notary,
-    records: Sequence[Record],
-    people: Mapping[str, Actor],
-    *,
-    rows: int,
-    alerts: int,
+    notary: Notary, records: Sequence[Record], verdicts: _Verdicts, *, rows: int, alerts: int
 ) -> ImportResult:
-    accepted = notary.submit(records, people=people) if records else []
-    leaves = [a.entry.index for a in accepted]
+    gate: ProjectGate | None = verdicts if verdicts.enforced else None
+    appended = notary.file(records, gate=gate) if records else []
+    leaves = [a.index for a in appended]
     return ImportResult(
         rows=rows,
-        records=len(accepted),
+        records=len(appended),
         alerts=alerts,
         first_leaf=min(leaves, default=None),
         last_leaf=max(leaves, default=None),
@@ -169,11 +209,12 @@ def _requests(notary: Notary, references: set[str]) -> dict[str, LoggedRecord]:
     return found
 
 
-def _states(projects: ProjectStore, codes: set[str]) -> dict[str, ProjectState]:
+def _states(projects: ProjectStore, codes: set[str]) -> dict[str, ProjectRow]:
+    """The stored rows of the registered projects among ``codes``."""
     states = {}
     for code in codes:
         try:
-            states[code] = ProjectState.model_validate_json(projects.project(code).row.state)
+            states[code] = projects.project(code).row
         except NotFoundError:
             continue
     return states
@@ -191,13 +232,13 @@ def import_payments(
     nothing (:class:`ImportRefused`). ``content`` is the file (UTF-8)."""
     file_sha256 = hashlib.sha256(content).hexdigest()
     found, errors = read_payments(_decoded(content))
-    rules = notary.rules or LifecycleRules()
     people = people_of(parties, {line.reviewer for line in found})
     requests = _requests(notary, {line.reference for line in found})
     states = _states(projects, {line.project for line in found})
+    verdicts = _Verdicts(notary, people)
     at = notary.clock()
     # A file imported again raises its mismatches again, under the same ids: filed once.
-    notarized = Oversight(notary, rules).notarized()
+    notarized = Oversight(notary, notary.rules or LifecycleRules()).notarized()
     records: list[Record] = []
     alerts = 0
     for line in found:
@@ -209,28 +250,21 @@ def import_payments(
         request = requests.get(line.reference)
         mismatch = mismatch_of(line, None if request is None else request.record)
         data = _payment_data(line, actor, file_sha256)
-        state = states.get(line.project)
         if mismatch is None:
-            mismatch, state = _decide_payment(line, state, data, actor=actor, at=at, rules=rules)
-        if mismatch is None and state is not None:
-            states[line.project] = state
-            records.append(
-                _record(line.project, state.step.stage, "payment", data, by=actor, at=at)
-            )
-        else:
-            alert = payment_alert(
-                line,
-                mismatch or {"reason": "not_payable"},
-                request=request,
-                file_sha256=file_sha256,
-                at=datetime.fromisoformat(at),
-            )
-            if alert.id not in notarized:
-                records.append(alert_record(alert, at, public=False))
-                alerts += 1
+            judged = _judge_payment(line, states, data, verdicts, by=actor, at=at)
+            if isinstance(judged, Record):
+                records.append(judged)
+                continue
+            mismatch = judged
+        alert = payment_alert(
+            line, mismatch, request=request, file_sha256=file_sha256, at=datetime.fromisoformat(at)
+        )
+        if alert.id not in notarized:
+            records.append(alert_record(alert, at, public=False))
+            alerts += 1
     if errors:
         raise ImportRefused(sorted(errors, key=lambda e: e.row))
-    return _append(notary, records, people, rows=len(found), alerts=alerts)
+    return _append(notary, records, verdicts, rows=len(found), alerts=alerts)
 
 
 def _decoded(content: bytes) -> list[str]:
@@ -251,23 +285,25 @@ def _payment_data(line: PaymentLine, actor: Actor, file_sha256: str) -> dict[str
     }
 
 
-def _decide_payment(
+def _judge_payment(
     line: PaymentLine,
-    state: ProjectState | None,
+    states: dict[str, ProjectRow],
     data: dict[str, Any],
+    verdicts: _Verdicts,
     *,
-    actor: Actor,
+    by: Actor,
     at: str,
-    rules: LifecycleRules,
-) -> tuple[dict[str, Any] | None, ProjectState | None]:
-    """The payment judged against the project as the rows before it leave it: no mismatch and
-    the new state, or the refusal as a ``not_payable`` mismatch."""
+) -> Record | dict[str, Any]:
+    """The payment's record, judged against the project as the rows before it leave it (its
+    row in ``states`` then moved on), or the refusal as a ``not_payable`` mismatch."""
+    state = states.get(line.project)
     if state is None:
-        return {"reason": "not_payable", "detail": "the project is not registered"}, None
-    stage = state.step.stage
-    proposal = Proposal(project=line.project, stage=stage, kind="payment", data=data)
+        return {"reason": "not_payable", "detail": "the project is not registered"}
+    record = _record(line.project, Step(state.step).stage, "payment", data, by=by, at=at)
     try:
-        moved = decide(state, proposal, actor, datetime.fromisoformat(at), rules)
+        row = verdicts.judge(record, state, 1)  # a governed project's count is not read
     except LifecycleRefusal as e:
-        return {"reason": "not_payable", "rule": e.rule, "detail": e.message}, None
-    return None, moved.state
+        return {"reason": "not_payable", "rule": e.rule, "detail": e.message}
+    assert row is not None, "a registered project's record has its row"
+    states[line.project] = row
+    return record

@@ -18,7 +18,7 @@ from api.storage.entries import AppendedEntry, StoredEntry
 from api.storage.idempotency import IdempotencyClaim
 from api.storage.keystore import load_notary_key
 from api.storage.log import LogStore
-from api.storage.projects import ProjectRow
+from api.storage.projects import ProjectGate, ProjectRow
 from notary.bundle import KeyProof, ProofBundle, make_bundle
 from notary.chainview import Anchor
 from notary.errors import NotaryError, NotFoundError
@@ -123,9 +123,7 @@ class Notary:
         """
         items = [(self._new_id(), r) for r in records]
         keys = {i: c for (i, _), c in zip(items, claims, strict=False) if c is not None}
-        gate = None
-        if self.rules is not None:
-            gate = LifecycleGate(self.rules, people or {}, self._project_rows)
+        gate = self.gate(people or {})
         if not isolate_failures:
             appended = self.log.append(items, gate=gate, claims=keys, within=within)
             return [self.receipted(a) for a in appended]
@@ -133,6 +131,18 @@ class Notary:
             a if isinstance(a, NotaryError) else self.receipted(a)
             for a in self.log.append(items, isolate_failures=True, gate=gate, claims=keys)
         ]
+
+    def gate(self, people: Mapping[str, Actor]) -> LifecycleGate | None:
+        """The lifecycle gate for records by ``people`` (None: the lifecycle is not enforced)."""
+        if self.rules is None:
+            return None
+        return LifecycleGate(self.rules, people, self._project_rows)
+
+    def file(self, records: Sequence[Record], *, gate: ProjectGate | None) -> list[AppendedEntry]:
+        """Append ``records`` in one transaction, as :meth:`submit` does, judged by ``gate`` (the
+        lifecycle's, or one that stands in for it), and sign no receipts: for a bulk import,
+        whose answer names the leaves it filled, not receipts (docs/data-interface.md)."""
+        return self.log.append([(self._new_id(), r) for r in records], gate=gate)
 
     def receipted(self, appended: AppendedEntry) -> Accepted:
         """``appended`` with its receipt (Ed25519 signs deterministically: the same receipt each

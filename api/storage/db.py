@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -218,6 +218,26 @@ def driver_cursor(conn: Connection, statement: str, params: Any = None) -> Itera
         raise DBAPIError.instance(statement, params, e, dbapi.Error, dialect=conn.dialect) from e
     finally:
         cursor.close()
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``rows`` inserted into ``table``, driver-level (SQLAlchemy's per-row parameter handling
+    costs more than SQLite's insert): PostgreSQL's ``COPY``, which takes them in one stream at
+    half the cost of a pipelined ``executemany``; elsewhere ``executemany``. The table and
+    column names are constants of the caller: no value is ever formatted into the SQL."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        statement = f"COPY {table} ({names}) FROM STDIN"
+        with driver_cursor(conn, statement) as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 @contextmanager

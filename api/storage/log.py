@@ -39,6 +39,9 @@ def _split_frontier(blob: bytes) -> list[bytes]:
 _Item = tuple[str, Record, bytes | None]
 
 
+_SELECT_HEADS = "SELECT project, leaf_index, leaf_hash, count FROM project_heads WHERE project"
+#: At most this many parameters in one of SQLite's IN lists.
+_IN_LIST = 500
 _ENTRY = (db.entries.c.idx, db.entries.c.record_id, db.entries.c.leaf_hash, db.entries.c.entry)
 #: What a :class:`StoredEntry` is read from.
 _ENTRY_COLUMNS = (*_ENTRY, db.entries.c.public)
@@ -201,8 +204,8 @@ class LogStore:
                 entry_rows.append((index, record_id, leaf, entry, *derived_columns(record)))
                 appended.append(AppendedEntry(index, record_id, leaf, record))
                 index += 1
-            _insert_rows(conn, "entries", self._entry_columns, entry_rows)
-            _insert_rows(conn, "nodes", ("key", "hash"), node_rows)
+            db.insert_rows(conn, "entries", self._entry_columns, entry_rows)
+            db.insert_rows(conn, "nodes", ("key", "hash"), node_rows)
             self._save_heads(conn, heads, existing)
             if rows:
                 rows.save(conn)
@@ -222,13 +225,25 @@ class LogStore:
         return int(row.size), _split_frontier(row.frontier)
 
     def _heads(self, conn: Connection, projects: set[str]) -> dict[str, tuple[int, bytes, int]]:
+        """The stored heads of ``projects``, read through the driver's cursor: SQLAlchemy's
+        compiling of an import's IN list of thousands costs more than the answer. PostgreSQL is
+        given the codes as one array; SQLite, in IN lists of at most ``_IN_LIST`` (its limit on
+        parameters)."""
         if not projects:
             return {}
-        h = db.project_heads.c
-        rows = conn.execute(
-            select(h.project, h.leaf_index, h.leaf_hash, h.count).where(h.project.in_(projects))
-        )
-        return {p: (int(i), bytes(leaf), int(n)) for p, i, leaf, n in rows}
+        codes = list(projects)
+        lists: list[tuple[str, tuple[Any, ...]]]
+        if self._postgres:
+            lists = [(f"{_SELECT_HEADS} = ANY(%s)", (codes,))]
+        else:
+            chunks = (codes[at : at + _IN_LIST] for at in range(0, len(codes), _IN_LIST))
+            lists = [(f"{_SELECT_HEADS} IN ({', '.join('?' * len(c))})", (*c,)) for c in chunks]
+        found: dict[str, tuple[int, bytes, int]] = {}
+        with db.driver_cursor(conn, _SELECT_HEADS) as cursor:
+            for query, params in lists:
+                cursor.execute(query, params)
+                found.update({p: (int(i), bytes(h), int(n)) for p, i, h, n in cursor.fetchall()})
+        return found
 
     @staticmethod
     def _save_heads(
@@ -252,7 +267,9 @@ class LogStore:
                 updated,
             )
         added = [(p, *head) for p, head in heads.items() if p not in existing]
-        _insert_rows(conn, "project_heads", ("project", "leaf_index", "leaf_hash", "count"), added)
+        db.insert_rows(
+            conn, "project_heads", ("project", "leaf_index", "leaf_hash", "count"), added
+        )
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -343,10 +360,13 @@ class LogStore:
             after = int(rows[-1].idx)
 
     @db_errors
-    def project_heads(self) -> dict[str, tuple[int, bytes, int]]:
-        """Every stored project head: ``project → (leaf index, leaf hash, record count)``."""
+    def project_heads(self, projects: set[str] | None = None) -> dict[str, tuple[int, bytes, int]]:
+        """Every stored project head, or those of ``projects``: ``project → (leaf index, leaf
+        hash, record count)``."""
         h = db.project_heads.c
         with self.engine.connect() as conn:
+            if projects is not None:
+                return self._heads(conn, projects)
             rows = conn.execute(select(h.project, h.leaf_index, h.leaf_hash, h.count)).all()
         return {p: (int(i), bytes(leaf), int(n)) for p, i, leaf, n in rows}
 
@@ -439,26 +459,6 @@ class LogStore:
         """Refresh planner statistics (useful after bulk loads)."""
         with db.write(self.engine) as conn:
             conn.execute(text("ANALYZE"))
-
-
-def _insert_rows(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """``rows`` inserted into ``table``, driver-level (SQLAlchemy's per-row parameter handling
-    costs more than SQLite's insert): PostgreSQL's ``COPY``, which takes them in one stream at
-    half the cost of a pipelined ``executemany``; elsewhere ``executemany``. The table and
-    column names are constants of this module: no value is ever formatted into the SQL."""
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
-        statement = f"COPY {table} ({names}) FROM STDIN"
-        with db.driver_cursor(conn, statement) as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:

@@ -20,7 +20,8 @@ import pytest
 from api.service.imports import import_projects
 from api.service.oversight import OVERSIGHT_PARTY
 from notary import merkle
-from notary.lifecycle import Role
+from notary.exchange import ImportRefused
+from notary.lifecycle import LifecycleRefusal, Role
 from notary.oversight import parse_alert_record
 from tests.integration.api.lifecycle_world import (
     World,
@@ -249,6 +250,35 @@ def test_project_import_is_all_or_nothing(world: World, tmp_path: Path) -> None:
     assert {p["code"] for p in listed} >= {f"IM-{i}" for i in range(20)}
     status, output = run_cli(world, "import", "projects", str(good))
     assert status == 2 and "row 2, column code: project code IM-0 is in use" in output
+
+
+def test_a_project_registered_while_an_import_is_checked_is_seen_under_the_log_lock(
+    world: World,
+) -> None:
+    """The import judges its rows before it appends them; a project registered meanwhile (here,
+    once every row is checked) is seen under the log lock, where the import's registration of
+    the same code is judged again and refused: nothing of the import is appended."""
+    notary, parties = world.ctx.notary, world.ctx.parties
+    codes = ("RACE-1", CODE, "RACE-2")
+    rows = [
+        dict(zip(HEADER_COLUMNS, next(csv.reader([project_row(c)])), strict=True)) for c in codes
+    ]
+    checked: list[int] = []
+
+    def meanwhile(n: int) -> None:
+        checked.append(n)
+        if len(checked) == len(rows):  # every row checked: the append comes next
+            assert world.register().status_code == 201
+
+    size = notary.log.size
+    with pytest.raises(LifecycleRefusal):
+        import_projects(notary, parties, csv_file(rows), progress=meanwhile)
+    assert notary.log.size == size + 1  # the registration filed meanwhile, and nothing else
+    listed = world.api.client.get("/v1/projects?limit=500").json()["projects"]
+    assert [p["code"] for p in listed] == [CODE]
+    with pytest.raises(ImportRefused) as refused:
+        import_projects(notary, parties, csv_file(rows), progress=lambda _: None)
+    assert [(e.row, e.column) for e in refused.value.errors] == [(3, "code")]
 
 
 def approved_request(world: World, amount: int) -> str:

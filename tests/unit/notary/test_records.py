@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from notary.digests import digest_stream
 from notary.errors import RecordError, SignatureError
+from notary.jcs import canonical_json
 from notary.records import (
     MAX_DATA_BYTES,
     Record,
@@ -204,3 +205,15 @@ def test_public_is_only_ever_written_as_false(value):
     with pytest.raises(RecordError) as e:
         parse_record({**PHOTO, "public": value})
     assert e.value.field == "public"
+
+
+def test_data_over_the_limit_only_in_its_canonical_numbers_is_refused():
+    # 1e-06 is five characters in JSON, eight in JCS (0.000001): the canonical encoding, not
+    # the JSON text, is what is bounded.
+    floats = (MAX_DATA_BYTES - 10) // 9 + 2
+    data = {"v": [1e-06] * floats}
+    assert len(json.dumps(data, separators=(",", ":"))) < MAX_DATA_BYTES
+    assert len(canonical_json(data)) > MAX_DATA_BYTES
+    with pytest.raises(RecordError, match="data"):
+        parse_record({**BASE, "data": data})
+    parse_record({**BASE, "data": {"v": [1e-06] * (floats - 2)}})  # within it: accepted
