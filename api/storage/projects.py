@@ -33,7 +33,7 @@ from api.storage import db
 from api.storage.errors import db_errors, db_errors_iter
 from api.storage.parties import ConflictError
 from notary.errors import NotFoundError
-from notary.lifecycle import ProjectState
+from notary.lifecycle import PowerHolder, ProjectState
 from notary.records import Record
 
 __all__ = [
@@ -91,14 +91,18 @@ Powers = tuple[tuple[str, str, str], ...]
 Columns = tuple[str, str, str, str, str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProjectRow:
     """What the database keeps of a governed project: its state as JSON and what is derived from
     it for queries (the audit compares each with what the replayed records give).
 
     A row read from the database has its JSON (``stored_state``); a row just derived holds the
     state itself (``value``), encoded only when it is written: a project's next record in the same
-    append starts from ``value`` without a round trip through JSON."""
+    append starts from ``value`` without a round trip through JSON.
+
+    Not changed once made, but not frozen: the gate makes one for every record it judges, and a
+    frozen dataclass's ``__init__`` (``object.__setattr__`` per field) would cost as much as the
+    rest of the row's making."""
 
     name: str
     county: str
@@ -110,18 +114,18 @@ class ProjectRow:
     powers: Powers
     stored_state: str | None = None
     value: ProjectState | None = field(default=None, compare=False, repr=False)
-    #: ``value`` encoded, once (a frozen row's one mutable part: a memo).
-    _encoded: list[str] = field(default_factory=list, compare=False, repr=False)
+    #: ``value`` encoded, once (a memo).
+    _encoded: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def state(self) -> str:
         """The state as JSON."""
         if self.stored_state is not None:
             return self.stored_state
-        if not self._encoded:
+        if self._encoded is None:
             assert self.value is not None, "a row has its state as JSON or as a value"
-            self._encoded.append(self.value.model_dump_json())
-        return self._encoded[0]
+            self._encoded = self.value.model_dump_json()
+        return self._encoded
 
     def columns(self) -> Columns:
         """The ``projects`` columns queries filter on (:data:`Columns`)."""
@@ -143,7 +147,7 @@ def project_row(state: ProjectState, previous: ProjectRow | None = None) -> Proj
                 p.name, p.county, p.township, p.village, p.owner, p.step, powers, value=state
             )
     else:
-        powers = tuple(sorted((h.power.value, h.organisation, h.person) for h in state.powers))
+        powers = _listed(state.powers)
     return ProjectRow(
         name=project.name,
         county=project.region.county,
@@ -154,6 +158,11 @@ def project_row(state: ProjectState, previous: ProjectRow | None = None) -> Proj
         powers=powers,
         value=state,
     )
+
+
+def _listed(holders: tuple[PowerHolder, ...]) -> Powers:
+    """A state's power holders as a row lists them: in the order of the power's name."""
+    return tuple(sorted((h.power.value, h.organisation, h.person) for h in holders))
 
 
 class ProjectGate(Protocol):
@@ -173,12 +182,10 @@ class ProjectRows:
     """The rows of the projects one append touches: read once under the log lock, updated record
     by record through the gate, written back in the same transaction."""
 
-    def __init__(
-        self, states: dict[str, str], columns: dict[str, Columns], powers: dict[str, Powers]
-    ) -> None:
+    def __init__(self, states: dict[str, str], columns: dict[str, Columns]) -> None:
+        self._stored = states
         self._states: dict[str, str | ProjectRow] = dict(states)
         self._columns = columns
-        self._powers = powers
         self._changed: dict[str, tuple[ProjectRow, int]] = {}
 
     @classmethod
@@ -186,7 +193,7 @@ class ProjectRows:
         # The driver's own cursor: SQLAlchemy's compiling and row handling of an IN list cost
         # more than SQLite's answer, on every append under the log lock.
         if not codes:
-            return cls({}, {}, {})
+            return cls({}, {})
         states: dict[str, str] = {}
         columns: dict[str, Columns] = {}
         for code, state, name, county, township, village, owner, step in _fetch(
@@ -194,12 +201,7 @@ class ProjectRows:
         ):
             states[code] = state
             columns[code] = (name, county, township, village, owner, step)
-        held: dict[str, list[tuple[str, str, str]]] = {}
-        if states:
-            for code, power, org, person in _fetch(conn, _SELECT_POWERS, (*states,)):
-                held.setdefault(code, []).append((power, org, person))
-        # In the order of the power's name, as project_row gives them (whatever the collation).
-        return cls(states, columns, {c: tuple(sorted(h)) for c, h in held.items()})
+        return cls(states, columns)
 
     def state(self, code: str) -> str | ProjectRow | None:
         """The project's state as of the records so far: stored JSON, or the gate's last row
@@ -224,14 +226,16 @@ class ProjectRows:
                 states.append((row.state, leaf, code))
             else:
                 (rows if stored else added).append((row.state, leaf, *columns, code))
-        for sql, values in ((_UPDATE_STATE, states), (_UPDATE_ROW, rows), (_INSERT_ROW, added)):
+        for sql, values in ((_UPDATE_STATE, states), (_UPDATE_ROW, rows)):
             if values:
                 conn.exec_driver_sql(_sql(conn, sql), values)
-        moved = {
-            c: r.powers
-            for c, (r, _) in self._changed.items()
-            if r.powers != self._powers.get(c, ())
-        }
+        db.insert_rows(conn, "projects", _ROW_COLUMNS, added)  # an import's: thousands
+        moved = {}
+        for code, (row, _) in self._changed.items():
+            before = self._stored.get(code)
+            if row.powers != (() if before is None else _HELD.powers(before)):
+                moved[code] = row.powers
+            _HELD.remember(row.state, row.powers)
         if moved:
             w = project_powers.c
             conn.execute(delete(project_powers).where(w.project.in_(moved)))
@@ -252,14 +256,38 @@ _UPDATE_ROW = (
     "UPDATE projects SET state = ?, leaf_index = ?, name = ?, county = ?, township = ?,"
     " village = ?, owner = ?, step = ? WHERE code = ?"
 )
-_INSERT_ROW = (
-    "INSERT INTO projects (state, leaf_index, name, county, township, village, owner, step, code)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+#: The columns of :data:`Columns`; a new row's, in the order of :meth:`ProjectRows.save`'s values.
+_FILTERED = ("name", "county", "township", "village", "owner", "step")
+_ROW_COLUMNS = ("state", "leaf_index", *_FILTERED, "code")
 _SELECT_ROWS = (
     "SELECT code, state, name, county, township, village, owner, step FROM projects WHERE code IN "
 )
-_SELECT_POWERS = "SELECT project, power, organisation, person FROM project_powers WHERE project IN "
+
+
+class _PowersByState:
+    """The power holders a stored state names, by the state's JSON, as a row lists them — what
+    ``project_powers`` holds beside that state (both are written together). Remembered for the
+    states written, so that an append learns whether its records moved the project's powers
+    without reading them back; a state not seen is parsed."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._held: dict[str, Powers] = {}
+
+    def remember(self, state: str, powers: Powers) -> None:
+        if len(self._held) >= self._limit:
+            self._held.clear()
+        self._held[state] = powers
+
+    def powers(self, state: str) -> Powers:
+        held = self._held.get(state)
+        if held is None:
+            held = _listed(ProjectState.model_validate_json(state).powers)
+        return held
+
+
+#: For the projects of one process's appends (a state's JSON is ~1 KiB).
+_HELD = _PowersByState(limit=10_000)
 
 
 def _sql(conn: Connection, text: str, in_list: int = 0) -> str:

@@ -12,8 +12,10 @@ a once-per-step kind was not; then the kind's own rules (:mod:`notary.lifecycle.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -60,7 +62,11 @@ def decide(
     data = _check_actor(state, proposal, spec, actor)
     _check_order(state, spec, actor)
     effect = EFFECTS.get(spec.kind)  # most kinds only record themselves
-    change = NOTHING if effect is None else effect(state, data, Context(proposal, actor, at, rules))
+    if effect is None:
+        change = NOTHING
+    else:
+        assert data is not None, "a kind with an effect has its data validated as its model"
+        change = effect(state, data, Context(proposal, actor, at, rules))
     kinds = state.in_step
     new = state.updated(
         {
@@ -73,7 +79,7 @@ def decide(
     move = change.move or spec.moves_to
     if move is not None:
         new = new.entered(move)
-    return Transition(state=new, previous=state.step, events=change.events)
+    return Transition(new, state.step, change.events)
 
 
 def replay(records: Iterable[Record], rules: LifecycleRules = DEFAULT_RULES) -> ProjectState:
@@ -159,7 +165,9 @@ def _check_step(state: ProjectState, proposal: Proposal, spec: KindSpec, actor: 
         )
 
 
-def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor: Actor) -> KindData:
+def _check_actor(
+    state: ProjectState, proposal: Proposal, spec: KindSpec, actor: Actor
+) -> KindData | None:
     permitted = spec.permitted
     if actor.roles.isdisjoint(spec.roles):
         raise LifecycleRefusal(
@@ -168,11 +176,7 @@ def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor:
             f"{spec.zh}只能由{'、'.join(ROLE_ZH[r] for r in permitted)}提交",
             permitted,
         )
-    try:
-        data = spec.data.model_validate(proposal.data)
-    except ValidationError as e:
-        raise invalid_data(spec.kind, e, tuple(spec.data.model_fields)) from e
-    acting = data.actor
+    acting, data = _kind_data(spec, proposal.data)
     role = acting.role  # the role they say they act in
     if (
         acting.organisation != actor.organisation
@@ -199,6 +203,44 @@ def _check_actor(state: ProjectState, proposal: Proposal, spec: KindSpec, actor:
             (holder,) if holder else ("power_assignment",),
         )
     return data
+
+
+#: The kinds whose data is ``data.actor`` alone (other fields are kept as given) and that have no
+#: effect to read it: for these a valid ``data.actor`` is all the kind's model would check.
+_ACTOR_ONLY = frozenset(k for k, s in KINDS.items() if s.data is KindData and k not in EFFECTS)
+
+
+def _kind_data(spec: KindSpec, data: Mapping[str, Any]) -> tuple[ActingFor, KindData | None]:
+    """``data.actor``, and ``data`` as the kind's model (None for a kind of :data:`_ACTOR_ONLY`,
+    whose actor is checked on its own: most records, a site photo, a report)."""
+    if spec.kind in _ACTOR_ONLY:
+        acting = _actor_alone(data.get("actor"))
+        if acting is not None:
+            return acting, None
+    try:
+        validated = spec.data.model_validate(data)
+    except ValidationError as e:  # the model names what is wrong, where
+        raise invalid_data(spec.kind, e, tuple(spec.data.model_fields)) from e
+    return validated.actor, validated
+
+
+def _actor_alone(value: object) -> ActingFor | None:
+    """``value`` as a valid ``data.actor`` — an object of exactly its two fields, strings — or
+    None (then the kind's model judges it)."""
+    if type(value) is dict and len(value) == 2:
+        organisation, role = value.get("organisation"), value.get("role")
+        if type(organisation) is str and type(role) is str:
+            try:
+                return _acting_for(organisation, role)
+            except ValidationError:
+                return None
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _acting_for(organisation: str, role: str) -> ActingFor:
+    """The ``data.actor`` of these values, validated (a server's records name few actors)."""
+    return ActingFor.model_validate({"organisation": organisation, "role": role})
 
 
 def _check_order(state: ProjectState, spec: KindSpec, actor: Actor) -> None:

@@ -32,6 +32,10 @@ def _trusted(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
     return m
 
 
+#: The fields a proposal made from a record sets (shared: a frozen model's set is never changed).
+_PROPOSED = {"project", "stage", "kind", "data", "signers"}
+
+
 class Proposal(BaseModel):
     """A record proposed for a project: what :func:`~notary.lifecycle.decide` judges.
 
@@ -58,7 +62,7 @@ class Proposal(BaseModel):
             "data": record.data,
             "signers": signers,
         }
-        return _trusted(cls, values, set(values))
+        return _trusted(cls, values, _PROPOSED)
 
     @classmethod
     def of_logged(cls, record: Record) -> Proposal:
@@ -140,11 +144,10 @@ class ProjectState(BaseModel):
         """This state with the fields ``changes`` names set to values of their types, as
         ``model_copy(update=changes)`` makes it (unvalidated: for the rules, which make each
         value from checked ones)."""
-        return _trusted(
-            ProjectState,
-            {**self.__dict__, **changes},
-            self.__pydantic_fields_set__ | changes.keys(),
-        )
+        given = self.__pydantic_fields_set__
+        if not changes.keys() <= given:
+            given = given | changes.keys()  # else shared: a frozen model's set is never changed
+        return _trusted(ProjectState, {**self.__dict__, **changes}, given)
 
     def entered(self, step: Step) -> ProjectState:
         """This state moved to ``step``, whose records start afresh."""

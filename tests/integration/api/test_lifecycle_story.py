@@ -3,6 +3,7 @@ the project's view and timeline as each kind of reader sees them, and the audit 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import update
 
 from api.service.audit import audit_log
 from api.storage import db
-from api.storage.projects import projects
+from api.storage.projects import ProjectStore, projects
 from notary.lifecycle import Role
 from tests.integration.api.lifecycle_world import (
     World,
@@ -115,3 +116,30 @@ def test_a_record_rewrites_the_columns_only_when_the_stored_ones_differ(world: W
     assert not audit_log(log, rules=rules).ok
     world.ok("site_photo", Role.CONTRACTOR)
     assert audit_log(log, rules=rules).ok  # state, leaf index and columns as the records give
+
+
+def test_powers_are_stored_as_the_state_gives_them_from_a_state_written_elsewhere(
+    world: World,
+) -> None:
+    # An append learns whether its records moved a project's powers from the stored state: one
+    # this process did not write (here: the same state, encoded by another writer) is read as
+    # what it says.
+    to_implementation(registered(world))
+    log, rules = world.ctx.notary.log, world.ctx.notary.rules
+    store = ProjectStore(log.engine)
+    before = store.project(CODE).row.powers
+    _reencode(store)
+    world.ok("tender_notice", Role.VILLAGE_COMMITTEE_HEAD)  # powers unchanged
+    assert store.project(CODE).row.powers == before
+    _reencode(store)
+    assert world.assign("execution").status_code == 201  # powers moved
+    held = store.project(CODE).row.powers
+    assert [p for p, _, _ in held] == ["approval", "evaluation", "execution", "supervision"]
+    assert audit_log(log, rules=rules).ok
+
+
+def _reencode(store: ProjectStore) -> None:
+    """The project's stored state, the same but encoded as another writer would."""
+    state = json.dumps(json.loads(store.project(CODE).row.state), ensure_ascii=False, indent=1)
+    with db.write(store.engine) as conn:
+        conn.execute(update(projects).where(projects.c.code == CODE).values(state=state))

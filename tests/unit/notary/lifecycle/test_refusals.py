@@ -4,6 +4,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from notary.errors import NotaryError, RecordError
 from notary.lifecycle import (
@@ -16,6 +17,8 @@ from notary.lifecycle import (
     decide,
     replay,
 )
+from notary.lifecycle.kinds import KindData
+from notary.records import first_problem
 from tests.support.lifecycle import (
     CAST,
     DATA,
@@ -379,3 +382,56 @@ def test_replay_counts_only_the_signers_who_signed_the_logged_certificate():
     with pytest.raises(LifecycleRefusal) as e:
         replay([*story.records[:-1], stripped])
     assert e.value.rule == "quorum.unverified_signer" and "p-township-admin" in e.value.message
+
+
+# -- data.actor checked on its own (a kind whose data is data.actor alone) ---------------------
+
+CONTRACTOR_ACTING = {"organisation": CAST[Role.CONTRACTOR][1], "role": "contractor"}
+FORGED_ACTORS = {
+    "actor-missing": None,
+    "actor-not-an-object": "contractor",
+    "actor-a-list": [CONTRACTOR_ACTING],
+    "extra-field": {**CONTRACTOR_ACTING, "person": "p-contractor"},
+    "organisation-missing": {"role": "contractor", "x": "y"},
+    "organisation-not-an-id": {**CONTRACTOR_ACTING, "organisation": "org jianshe/../x"},
+    "organisation-a-number": {**CONTRACTOR_ACTING, "organisation": 7},
+    "organisation-a-list": {**CONTRACTOR_ACTING, "organisation": ["org-jianshe-construction"]},
+    "role-unknown": {**CONTRACTOR_ACTING, "role": "contractor_admin"},
+    "role-upper-case": {**CONTRACTOR_ACTING, "role": "CONTRACTOR"},
+    "role-a-number": {**CONTRACTOR_ACTING, "role": 3},
+    "role-null": {**CONTRACTOR_ACTING, "role": None},
+}
+
+
+@pytest.mark.parametrize("name", FORGED_ACTORS)
+def test_a_malformed_data_actor_of_a_site_photo_is_refused_as_its_model_refuses_it(name):
+    story = implementing()
+    contractor = actor(Role.CONTRACTOR)
+    story.propose(story.record("site_photo", contractor), contractor)  # a valid actor, seen first
+    record = story.record("site_photo", contractor)
+    data = {k: v for k, v in record.data.items() if k != "actor"}
+    if FORGED_ACTORS[name] is not None:
+        data["actor"] = FORGED_ACTORS[name]
+    with pytest.raises(LifecycleRefusal) as e:
+        story.propose(record.model_copy(update={"data": data}), contractor)
+    with pytest.raises(ValidationError) as model:  # what the kind's model says of the same data
+        KindData.model_validate(data)
+    where, _ = first_problem(model.value, "data")
+    assert (e.value.rule, e.value.allowed) == ("data.invalid", ("actor",))
+    assert e.value.message.startswith(f"site_photo: data.{where}: ")
+
+
+def test_an_actor_seen_valid_does_not_vouch_for_another_organisation_or_role():
+    story = implementing()
+    contractor, supervisor = actor(Role.CONTRACTOR), actor(Role.SUPERVISOR)
+    story.propose(story.record("site_photo", contractor), contractor)
+    story.propose(story.record("site_photo", supervisor), supervisor)
+    for acting in (
+        {"organisation": supervisor.organisation, "role": "contractor"},
+        {"organisation": contractor.organisation, "role": "supervisor"},
+    ):
+        record = story.record("site_photo", contractor)
+        forged = record.model_copy(update={"data": {**record.data, "actor": acting}})
+        with pytest.raises(LifecycleRefusal) as e:
+            story.propose(forged, contractor)
+        assert e.value.rule == "actor.mismatch"
