@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from notary.errors import KeyMaterialError, MalformedProofError, SignatureError
@@ -142,6 +143,19 @@ class NotaryKey:
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
+        )
+
+    def derive_secret(self, label: str) -> bytes:
+        """A 32-byte secret for ``label`` (HKDF-SHA256 of the private key, ``label`` as its info):
+        what the server MACs its own stored data with. Each label gives an unrelated secret, and
+        none reveals the key."""
+        seed = self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()).derive(
+            seed
         )
 
     def _sign(self, payload: bytes) -> str:

@@ -1,12 +1,14 @@
 """Oversight on the server: project snapshots kept from the log, the rules run with the
 deployment's thresholds, and each new alert notarized once as an ``alert`` record.
 
-Everything here is derived from the log and kept in memory, so it is rebuilt by reading the log
-again (nothing to audit beside it):
+Everything here is derived from the log, so it is rebuilt by reading the log again (nothing to
+audit beside it):
 
 - the snapshots are kept as of a log size, and indexed by county (a region's page reads its
-  county's only): a call rebuilds only the projects whose head (``project_heads``) is at or beyond
-  that size, their entries read back in bulk (one query per few thousand projects);
+  county's only): a call takes the projects whose head (``project_heads``) is at or beyond that
+  size, loads those whose stored snapshot is of that head and verifies
+  (api/service/snapshot_cache.py: what makes a restart cheap), and folds the others again from
+  their entries, read back in bulk (one query per few thousand projects), storing them;
 - the alerts already notarized are read from the log's ``alert`` records filed by
   :data:`OVERSIGHT_PARTY` (an ``alert`` record another party files is not ours: it neither
   suppresses a finding nor is listed as one), scanning only the leaves added since the last scan.
@@ -17,9 +19,11 @@ so two runs at once (the CLI beside ``sunlight serve``) still notarize an alert 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -27,6 +31,7 @@ from sqlalchemy import select
 
 from api.service.lifecycle import rules_from_settings, settings_document
 from api.service.notary import Accepted, Notary
+from api.service.snapshot_cache import Folded, StoredSnapshots
 from api.settings import Settings, SettingsError
 from api.storage import db
 from api.storage.entries import StoredEntry
@@ -87,6 +92,9 @@ def alert_record(alert: Alert, received_at: str, *, public: bool = True) -> Reco
 
 log = logging.getLogger("sunlight.api")
 
+#: A first refresh that builds this many snapshots freezes them (:func:`gc.freeze`).
+_FREEZE_AT = 10_000
+
 
 def config_from_settings(settings: Settings) -> OversightConfig:
     """The thresholds of ``SUNLIGHT_OVERSIGHT_RULES`` (JSON or TOML), or the defaults when it is
@@ -134,6 +142,7 @@ class Oversight:
         self._rules = rules
         self._heads = HeadsStore(notary.log.engine)
         self._photos = PhotoIndex(notary.log.engine)
+        self._stored = StoredSnapshots(notary.log.engine, notary.key, rules)
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
         #: The snapshots as of the log's first ``_seen`` entries, and the same by county.
@@ -163,19 +172,41 @@ class Oversight:
             return dict(self._counties.get(county, {}))
 
     def _refresh(self) -> None:
-        """Bring the snapshots up to the log's size: the projects whose head moved since the last
-        refresh are read back in bulk and folded again. Requires ``self._lock``."""
+        """Bring the snapshots up to the log's size: of the projects whose head moved since the
+        last refresh, those with a valid stored snapshot are loaded, the others read back in bulk,
+        folded again and stored. Requires ``self._lock``."""
         size = self._notary.log.size
         if size == self._seen:
             return
-        moved = self._heads.appended_since(self._seen)
-        for projects in self._heads.entries_of(moved, size):
-            photos = self._photos.get_many(
-                [e.index for es in projects.values() for e in es if e.record.kind == "site_photo"]
-            )
-            for code, entries in projects.items():
-                self._put(code, self._snapshot(entries, photos))
+        first = self._seen == 0
+        with _no_cycle_collection():
+            self._refresh_to(size)
+            if first and len(self._snapshots) >= _FREEZE_AT:
+                # What a server builds at start, out of the collector's sight: else the next
+                # collections walk every new snapshot again, generation by generation (seconds
+                # at 100,000 projects). A frozen object is still freed when its last reference
+                # goes (a snapshot replaced later); only a cycle among them would never be. A
+                # small log (every test's) is not worth it: garbage pending now would stay.
+                gc.freeze()
         self._seen = size
+
+    def _refresh_to(self, size: int) -> None:
+        """:meth:`_refresh`'s work: the moved projects loaded, or folded through ``size``."""
+        loaded = self._stored.load(self._seen)
+        for code, snapshot in loaded.found.items():
+            self._put(code, snapshot)
+        for projects in self._heads.entries_of(loaded.refold, size):
+            photo_leaves = [
+                e.index for es in projects.values() for e in es if e.record.kind == "site_photo"
+            ]
+            photos = self._photos.get_many(photo_leaves)
+            folded = []
+            for code, entries in projects.items():
+                snapshot = self._snapshot(entries, photos)
+                self._put(code, snapshot)
+                if not any(_awaits_flags(e, photos) for e in entries):
+                    folded.append(Folded(code, entries[-1].index, snapshot))
+            self._stored.save(folded)
 
     def _put(self, code: str, snapshot: ProjectSnapshot | None) -> None:
         old = self._snapshots.pop(code, None)
@@ -260,6 +291,32 @@ class Oversight:
                 if township is not None:
                     found.setdefault(township, []).append(n)
         return found
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a refresh makes millions of objects, none in a cycle:
+    the collector would walk the growing heap again and again (a third of a first build's time,
+    half of a load's). It is on again after, unless it was off before."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _awaits_flags(entry: StoredEntry, photos: Mapping[int, IndexedPhoto]) -> bool:
+    """Whether ``entry`` is a site photo with a file the photo index has not flagged yet (it is
+    just after its append, or by ``sunlight photos reindex``): its snapshot may not be stored."""
+    record = entry.record
+    return (
+        record.kind == "site_photo"
+        and record.content is not None
+        and record.content.cid is not None
+        and entry.index not in photos
+    )
 
 
 def _concerns(alert: Alert, scope: RegionScope, regions: Mapping[str, Region]) -> bool:

@@ -92,13 +92,6 @@ class HeadsStore:
             for i, rid, leaf, entry, public in rows
         ]
 
-    @db_errors
-    def appended_since(self, tree_size: int) -> list[str]:
-        """The projects appended to at or after ``tree_size`` (their head is there or beyond)."""
-        h = db.project_heads.c
-        with self.engine.connect() as conn:
-            return list(conn.scalars(select(h.project).where(h.leaf_index >= tree_size)))
-
     @db_errors_iter
     def entries_of(
         self, projects: Sequence[str], tree_size: int

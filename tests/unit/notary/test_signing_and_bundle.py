@@ -366,3 +366,14 @@ def test_the_bundle_parser_raises_only_malformed_proof_errors(fields):
         return
     verify_bundle(bundle)  # must report, never raise
     verify_bundle(bundle, trust=CHAIN_TRUST, chain=_Chain({}))
+
+
+def test_a_derived_secret_is_per_label_and_per_key_and_reveals_no_key():
+    label = "sunlight/oversight-snapshots/1"
+    key = NotaryKey.from_seed(b"\x01" * 32)
+    secret = key.derive_secret(label)
+    assert len(secret) == 32
+    assert NotaryKey.from_pem(key.to_pem()).derive_secret(label) == secret
+    assert key.derive_secret("sunlight/other/1") != secret
+    assert NotaryKey.from_seed(b"\x02" * 32).derive_secret(label) != secret
+    assert secret != b"\x01" * 32 and secret not in key.to_pem()
