@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.service.heap import no_cycle_collection
 from api.service.lifecycle import REGISTRATION, LifecycleGate, people_of
 from api.service.notary import Notary
 from api.service.oversight import Oversight, alert_record
@@ -127,6 +128,7 @@ def _unchanged(before: _State, before_count: int, now: _State, count: int) -> bo
     return before is now or (isinstance(now, str) and before == now)
 
 
+@no_cycle_collection()
 def import_projects(
     notary: Notary, parties: PartyStore, content: bytes, *, progress: Progress
 ) -> ImportResult:
@@ -220,6 +222,7 @@ def _states(projects: ProjectStore, codes: set[str]) -> dict[str, ProjectRow]:
     return states
 
 
+@no_cycle_collection()
 def import_payments(
     notary: Notary,
     parties: PartyStore,

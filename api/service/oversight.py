@@ -22,13 +22,13 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from api.service.heap import no_cycle_collection
 from api.service.lifecycle import rules_from_settings, settings_document
 from api.service.notary import Accepted, Notary
 from api.service.snapshot_cache import Folded, StoredSnapshots
@@ -179,7 +179,7 @@ class Oversight:
         if size == self._seen:
             return
         first = self._seen == 0
-        with _no_cycle_collection():
+        with no_cycle_collection():
             self._refresh_to(size)
             if first and len(self._snapshots) >= _FREEZE_AT:
                 # What a server builds at start, out of the collector's sight: else the next
@@ -291,20 +291,6 @@ class Oversight:
                 if township is not None:
                     found.setdefault(township, []).append(n)
         return found
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """No cyclic garbage collection while a refresh makes millions of objects, none in a cycle:
-    the collector would walk the growing heap again and again (a third of a first build's time,
-    half of a load's). It is on again after, unless it was off before."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _awaits_flags(entry: StoredEntry, photos: Mapping[int, IndexedPhoto]) -> bool:
