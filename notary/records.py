@@ -72,6 +72,12 @@ Cid = Annotated[str, StringConstraints(pattern=r"^b[a-z2-7]{1,127}$")]
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
+#: The integers JSON carries exactly in every implementation (IEEE 754 doubles).
+_MAX_SAFE = 2**53 - 1
+#: The types of an object's keys, as :func:`_is_plain_json` passes them.
+_TEXT_ONLY = {str}
+
+
 def _is_unicode(text: str) -> bool:
     """False for text UTF-8 cannot encode: JSON's ``"\\ud800"`` escapes parse to such text."""
     try:
@@ -91,7 +97,7 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
             raise RecordError("text must be valid Unicode (a lone surrogate is not)", field=path)
         return
     if isinstance(value, int):
-        if abs(value) > 2**53 - 1:
+        if abs(value) > _MAX_SAFE:
             raise RecordError(
                 "integers must be within ±(2**53 - 1) to be exact in JSON", field=path
             )
@@ -99,7 +105,7 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
     if isinstance(value, float):
         # JCS writes integral floats below 1e21 as integers: bound them like integers so every
         # canonical entry parses back to the record it came from.
-        if not math.isfinite(value) or abs(value) > 2**53 - 1:
+        if not math.isfinite(value) or abs(value) > _MAX_SAFE:
             raise RecordError("numbers must be finite and within ±(2**53 - 1)", field=path)
         return
     if isinstance(value, list):
@@ -117,6 +123,40 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
             _check_json_value(v, f"{path}.{k}", depth + 1)
         return
     raise RecordError(f"{type(value).__name__} is not a JSON value", field=path)
+
+
+def _is_plain_json(value: Any, depth: int = 0) -> bool:
+    """Whether the container ``value`` (at ``depth``) holds only what :func:`_check_json_value`
+    accepts, checked the quick way: exact types only, no field paths built, text not looked at
+    (the caller encodes the data's JSON text to UTF-8 once: a lone surrogate anywhere fails it).
+    False is no verdict: the caller then walks :func:`_check_json_value`, which names the problem
+    or accepts what is only unusual (a ``str`` subclass, say)."""
+    kind = type(value)
+    if kind is dict:
+        if value and set(map(type, value)) != _TEXT_ONLY:
+            return False
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return False
+    if value and depth >= MAX_DATA_DEPTH:
+        return False  # its items would be nested deeper than allowed
+    for item in items:
+        t = type(item)
+        if t is str or t is bool or item is None:
+            continue
+        if t is int:
+            if -_MAX_SAFE <= item <= _MAX_SAFE:
+                continue
+            return False
+        if t is float:
+            if math.isfinite(item) and abs(item) <= _MAX_SAFE:
+                continue
+            return False
+        if not _is_plain_json(item, depth + 1):
+            return False
+    return True
 
 
 #: Any JSON text, written compactly: much cheaper than its canonical encoding, and a bound on it.
@@ -214,8 +254,12 @@ class Record(BaseModel):
     @field_validator("data")
     @classmethod
     def _data_is_bounded_json(cls, v: dict[str, Any]) -> dict[str, Any]:
-        _check_json_value(v, "data")
-        if len(_json_text(v)) > _SURELY_SMALL and len(canonical_json(v)) > MAX_DATA_BYTES:
+        if not _is_plain_json(v):
+            _check_json_value(v, "data")
+        text = _json_text(v)
+        if not _is_unicode(text):
+            _check_json_value(v, "data")  # names the text that is not
+        if len(text) > _SURELY_SMALL and len(canonical_json(v)) > MAX_DATA_BYTES:
             raise ValueError(f"canonical encoding exceeds {MAX_DATA_BYTES} bytes")
         return v
 

@@ -17,12 +17,18 @@ from notary.errors import RecordError, SignatureError
 from notary.jcs import canonical_json
 from notary.records import (
     MAX_DATA_BYTES,
+    MAX_DATA_DEPTH,
     Record,
     RecordSignature,
+    _check_json_value,
+    _is_plain_json,
+    _is_unicode,
+    _json_text,
     parse_record,
     signing_payload,
     verify_record_signature,
 )
+from tests.unit.notary.test_jcs import other_values
 
 BASE = {"submitter": "township-01", "received_at": "2026-11-23T00:01:03Z"}
 PHOTO: dict[str, Any] = {
@@ -217,3 +223,52 @@ def test_data_over_the_limit_only_in_its_canonical_numbers_is_refused():
     with pytest.raises(RecordError, match="data"):
         parse_record({**BASE, "data": data})
     parse_record({**BASE, "data": {"v": [1e-06] * (floats - 2)}})  # within it: accepted
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    """Data with ``levels`` objects inside it, the innermost holding a number."""
+    data: dict[str, Any] = {"n": 1}
+    for _ in range(levels):
+        data = {"d": data}
+    return data
+
+
+@pytest.mark.parametrize("levels", [MAX_DATA_DEPTH - 1, MAX_DATA_DEPTH])
+def test_nesting_at_the_bound_is_judged_alike_by_the_quick_check_and_the_walk(levels):
+    data = _nested(levels)
+    accepted = levels < MAX_DATA_DEPTH
+    assert _is_plain_json(data) is accepted
+    if accepted:
+        parse_record({**BASE, "data": data})
+    else:
+        with pytest.raises(RecordError, match="nested deeper"):
+            parse_record({**BASE, "data": data})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ("a", "tuple"),
+        {1: "int key"},
+        "\ud800",
+        {"\udfff": 1},
+        2**53,
+        -(2**53),
+        float("inf"),
+        float(2**53),
+        b"bytes",
+    ],
+)
+def test_what_the_walk_refuses_the_quick_check_never_passes(value):
+    data = {"v": [value]}
+    assert not (_is_plain_json(data) and _is_unicode(_json_text(data)))
+    with pytest.raises(RecordError, match="data"):
+        parse_record({**BASE, "data": data})
+
+
+@settings(max_examples=500, deadline=None)
+@given(other_values)
+def test_the_quick_check_passes_only_what_the_walk_accepts(value):
+    data = {"v": value}
+    if _is_plain_json(data) and _is_unicode(_json_text(data)):
+        _check_json_value(data, "data")  # would raise: the quick check let through a bad value
