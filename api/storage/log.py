@@ -40,8 +40,6 @@ _Item = tuple[str, Record, bytes | None]
 
 
 _SELECT_HEADS = "SELECT project, leaf_index, leaf_hash, count FROM project_heads WHERE project"
-#: At most this many parameters in one of SQLite's IN lists.
-_IN_LIST = 500
 _ENTRY = (db.entries.c.idx, db.entries.c.record_id, db.entries.c.leaf_hash, db.entries.c.entry)
 #: What a :class:`StoredEntry` is read from.
 _ENTRY_COLUMNS = (*_ENTRY, db.entries.c.public)
@@ -225,25 +223,9 @@ class LogStore:
         return int(row.size), _split_frontier(row.frontier)
 
     def _heads(self, conn: Connection, projects: set[str]) -> dict[str, tuple[int, bytes, int]]:
-        """The stored heads of ``projects``, read through the driver's cursor: SQLAlchemy's
-        compiling of an import's IN list of thousands costs more than the answer. PostgreSQL is
-        given the codes as one array; SQLite, in IN lists of at most ``_IN_LIST`` (its limit on
-        parameters)."""
-        if not projects:
-            return {}
-        codes = list(projects)
-        lists: list[tuple[str, tuple[Any, ...]]]
-        if self._postgres:
-            lists = [(f"{_SELECT_HEADS} = ANY(%s)", (codes,))]
-        else:
-            chunks = (codes[at : at + _IN_LIST] for at in range(0, len(codes), _IN_LIST))
-            lists = [(f"{_SELECT_HEADS} IN ({', '.join('?' * len(c))})", (*c,)) for c in chunks]
-        found: dict[str, tuple[int, bytes, int]] = {}
-        with db.driver_cursor(conn, _SELECT_HEADS) as cursor:
-            for query, params in lists:
-                cursor.execute(query, params)
-                found.update({p: (int(i), bytes(h), int(n)) for p, i, h, n in cursor.fetchall()})
-        return found
+        """The stored heads of ``projects`` (:func:`db.rows_in`: an import's are thousands)."""
+        rows = db.rows_in(conn, _SELECT_HEADS, list(projects))
+        return {p: (int(i), bytes(h), int(n)) for p, i, h, n in rows}
 
     @staticmethod
     def _save_heads(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -190,14 +190,11 @@ class ProjectRows:
 
     @classmethod
     def load(cls, conn: Connection, codes: set[str]) -> ProjectRows:
-        # The driver's own cursor: SQLAlchemy's compiling and row handling of an IN list cost
-        # more than SQLite's answer, on every append under the log lock.
-        if not codes:
-            return cls({}, {})
+        # db.rows_in: on every append under the log lock, and thousands for an import.
         states: dict[str, str] = {}
         columns: dict[str, Columns] = {}
-        for code, state, name, county, township, village, owner, step in _fetch(
-            conn, _SELECT_ROWS, (*codes,)
+        for code, state, name, county, township, village, owner, step in db.rows_in(
+            conn, _SELECT_ROWS, list(codes)
         ):
             states[code] = state
             columns[code] = (name, county, township, village, owner, step)
@@ -260,7 +257,7 @@ _UPDATE_ROW = (
 _FILTERED = ("name", "county", "township", "village", "owner", "step")
 _ROW_COLUMNS = ("state", "leaf_index", *_FILTERED, "code")
 _SELECT_ROWS = (
-    "SELECT code, state, name, county, township, village, owner, step FROM projects WHERE code IN "
+    "SELECT code, state, name, county, township, village, owner, step FROM projects WHERE code"
 )
 
 
@@ -290,20 +287,9 @@ class _PowersByState:
 _HELD = _PowersByState(limit=10_000)
 
 
-def _sql(conn: Connection, text: str, in_list: int = 0) -> str:
-    """``text`` (followed by an IN list of ``in_list`` parameters) in the driver's paramstyle."""
-    if in_list:
-        text += f"({', '.join('?' * in_list)})"
+def _sql(conn: Connection, text: str) -> str:
+    """``text`` in the driver's paramstyle."""
     return text if conn.dialect.paramstyle == "qmark" else text.replace("?", "%s")
-
-
-def _fetch(conn: Connection, text: str, codes: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    """The rows ``text`` followed by an IN list of ``codes`` selects, through the driver's cursor
-    in ``conn``'s transaction (its errors raised as SQLAlchemy raises them)."""
-    query = _sql(conn, text, len(codes))
-    with db.driver_cursor(conn, query, codes) as cursor:
-        cursor.execute(query, codes)
-        return list(cursor.fetchall())
 
 
 @dataclass(frozen=True, slots=True)

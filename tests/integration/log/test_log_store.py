@@ -164,3 +164,12 @@ def test_a_content_lookup_keeps_only_entries_that_notarize_the_file(log: LogStor
     with log.engine.begin() as conn:
         conn.execute(text("UPDATE entries SET content_sha256 = :h WHERE idx = 1"), {"h": mine})
     assert [e.record_id for e in log.find_by_content(mine)] == ["mine"]
+
+
+def test_heads_of_more_projects_than_one_in_list_holds_are_all_read(log: LogStore):
+    codes = [f"P-{i:04d}" for i in range(1201)]  # three of SQLite's IN lists, the last short
+    log.append([(f"a{i}", rec(i, project=code)) for i, code in enumerate(codes)])
+    log.append([(f"b{i}", rec(i, project=code)) for i, code in enumerate(codes)])
+    heads = log.project_heads({*codes, "P-none"})
+    assert sorted(heads) == codes
+    assert all(count == 2 and index >= 1201 for index, _, count in heads.values())
