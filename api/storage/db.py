@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -247,21 +247,35 @@ def rows_in(conn: Connection, query: str, values: Sequence[Any]) -> list[tuple[A
 def insert_rows(
     conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """``rows`` inserted into ``table``, driver-level (SQLAlchemy's per-row parameter handling
-    costs more than SQLite's insert): PostgreSQL's ``COPY``, which takes them in one stream at
-    half the cost of a pipelined ``executemany``; elsewhere ``executemany``. The table and
-    column names are constants of the caller: no value is ever formatted into the SQL."""
-    if not rows:
-        return
+    """``rows`` inserted into ``table`` (:func:`row_writer`)."""
+    if rows:
+        with row_writer(conn, table, columns) as write:
+            for row in rows:
+                write(row)
+
+
+@contextmanager
+def row_writer(
+    conn: Connection, table: str, columns: tuple[str, ...]
+) -> Iterator[Callable[[tuple[Any, ...]], None]]:
+    """A function inserting a row into ``table``, driver-level (SQLAlchemy's per-row parameter
+    handling costs more than SQLite's insert): on PostgreSQL each row goes into one ``COPY``
+    stream, at half the cost of a pipelined ``executemany``, which the server takes in while the
+    caller makes the next rows; elsewhere the rows are kept and inserted by ``executemany`` at the
+    end. An error in the ``with`` block inserts none of them. No other statement may run on
+    ``conn`` inside the block. The table and column names are constants of the caller: no value
+    is ever formatted into the SQL."""
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
         statement = f"COPY {table} ({names}) FROM STDIN"
         with driver_cursor(conn, statement) as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+            yield copy.write_row
         return
-    marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    rows: list[tuple[Any, ...]] = []
+    yield rows.append
+    if rows:
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 @contextmanager

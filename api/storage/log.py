@@ -178,31 +178,34 @@ class LogStore:
             existing = set(heads)
             rows = ProjectRows.load(conn, existing) if gate else None
             keys = KeyClaims(conn, (claims[i] for i, _, _ in items if i in claims))
-            entry_rows, node_rows, appended = [], [], []
+            node_rows, appended = [], []
             index = size
-            for record_id, submitted, encoded in items:
-                if record_id in claims:
-                    keys.claim(claims[record_id], record_id, submitted.received_at)
-                project, record, entry = submitted.project, submitted, encoded
-                if project:
-                    head = heads.get(project)
-                    record = _chain(submitted, head)
-                    if gate and rows:
-                        row = gate(record, rows.state(project), head[2] if head else 0)
-                        if row is not None:
-                            rows.update(project, row, index)
-                    entry = record.canonical()
-                assert entry is not None
-                leaf = leaf_hash(entry)
-                if project:
-                    heads[project] = (index, leaf, heads[project][2] + 1 if project in heads else 1)
-                # Level-0 hashes live in entries.leaf_hash; nodes keeps levels >= 1.
-                for (level, idx), h in frontier_append(frontier, index, leaf)[1:]:
-                    node_rows.append((node_key(level, idx), h))
-                entry_rows.append((index, record_id, leaf, entry, *derived_columns(record)))
-                appended.append(AppendedEntry(index, record_id, leaf, record))
-                index += 1
-            db.insert_rows(conn, "entries", self._entry_columns, entry_rows)
+            # Each entry is sent as soon as it is made: the database stores one while the next
+            # is judged and encoded.
+            with db.row_writer(conn, "entries", self._entry_columns) as write_entry:
+                for record_id, submitted, encoded in items:
+                    if record_id in claims:
+                        keys.claim(claims[record_id], record_id, submitted.received_at)
+                    project, record, entry = submitted.project, submitted, encoded
+                    if project:
+                        head = heads.get(project)
+                        record = _chain(submitted, head)
+                        if gate and rows:
+                            row = gate(record, rows.state(project), head[2] if head else 0)
+                            if row is not None:
+                                rows.update(project, row, index)
+                        entry = record.canonical()
+                    assert entry is not None
+                    leaf = leaf_hash(entry)
+                    if project:
+                        count = heads[project][2] + 1 if project in heads else 1
+                        heads[project] = (index, leaf, count)
+                    # Level-0 hashes live in entries.leaf_hash; nodes keeps levels >= 1.
+                    for (level, idx), h in frontier_append(frontier, index, leaf)[1:]:
+                        node_rows.append((node_key(level, idx), h))
+                    write_entry((index, record_id, leaf, entry, *derived_columns(record)))
+                    appended.append(AppendedEntry(index, record_id, leaf, record))
+                    index += 1
             db.insert_rows(conn, "nodes", ("key", "hash"), node_rows)
             self._save_heads(conn, heads, existing)
             if rows:

@@ -68,6 +68,25 @@ def test_a_stale_prev_is_refused_and_nothing_is_appended(log: LogStore):
         log.get("c")
 
 
+def test_a_refusal_after_many_entries_were_sent_appends_none_of_them(log: LogStore):
+    # PostgreSQL is sent each entry as it is made: a refusal after hundreds of kilobytes of
+    # them (well past the driver's buffer) must still leave nothing, and the log usable.
+    first = append_one(log, "a", rec(0, "XQ-1"))
+    append_one(log, "b", rec(1, "XQ-1"))
+    padded = [
+        (f"p{i}", Record(submitter="tester", data={"pad": "x" * 2000, "i": i}, received_at=NOW))
+        for i in range(300)
+    ]
+    stale = ("s", rec(2, "XQ-1", prev=first.leaf_hash.hex()))
+    with pytest.raises(LogError, match="not the head"):
+        log.append([*padded, stale])
+    assert log.size == 2
+    with pytest.raises(NotFoundError):
+        log.get("p0")
+    assert append_one(log, "c", rec(3, "XQ-1")).index == 2
+    assert audit_log(log).ok
+
+
 def test_isolating_failures_a_stale_prev_fails_alone(log: LogStore):
     first = append_one(log, "a", rec(0, "XQ-1"))
     append_one(log, "b", rec(1, "XQ-1"))
