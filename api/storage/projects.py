@@ -33,7 +33,7 @@ from api.storage import db
 from api.storage.errors import db_errors, db_errors_iter
 from api.storage.parties import ConflictError
 from notary.errors import NotFoundError
-from notary.lifecycle import PowerHolder, ProjectState
+from notary.lifecycle import PowerHolder, Project, ProjectState
 from notary.records import Record
 
 __all__ = [
@@ -116,20 +116,33 @@ class ProjectRow:
     value: ProjectState | None = field(default=None, compare=False, repr=False)
     #: ``value`` encoded, once (a memo).
     _encoded: str | None = field(default=None, compare=False, repr=False)
+    #: The project's registration and its JSON, lent from row to row while the registration is
+    #: the same object: half of a state's encoding, and changed by hardly any record.
+    _project_json: tuple[Project, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def state(self) -> str:
-        """The state as JSON."""
+        """The state as JSON: ``model_dump_json()``, its first field, the registration, encoded
+        once for all the rows that share it."""
         if self.stored_state is not None:
             return self.stored_state
         if self._encoded is None:
-            assert self.value is not None, "a row has its state as JSON or as a value"
-            self._encoded = self.value.model_dump_json()
+            value = self.value
+            assert value is not None and value.project is not None, "a registered project's row"
+            memo = self._project_json
+            if memo is None or memo[0] is not value.project:
+                memo = self._project_json = (value.project, value.project.model_dump_json())
+            rest = value.model_dump_json(exclude=_REGISTRATION)
+            self._encoded = f'{{"project":{memo[1]},{rest[1:]}'
         return self._encoded
 
     def columns(self) -> Columns:
         """The ``projects`` columns queries filter on (:data:`Columns`)."""
         return (self.name, self.county, self.township, self.village, self.owner, self.step)
+
+
+#: What :attr:`ProjectRow.state` encodes apart (the first of :class:`ProjectState`'s fields).
+_REGISTRATION = {"project"}
 
 
 def project_row(state: ProjectState, previous: ProjectRow | None = None) -> ProjectRow:
@@ -144,7 +157,15 @@ def project_row(state: ProjectState, previous: ProjectRow | None = None) -> Proj
         if before.project is project and before.step is state.step:  # a site photo, a report...
             p = previous
             return ProjectRow(
-                p.name, p.county, p.township, p.village, p.owner, p.step, powers, value=state
+                p.name,
+                p.county,
+                p.township,
+                p.village,
+                p.owner,
+                p.step,
+                powers,
+                value=state,
+                _project_json=p._project_json,
             )
     else:
         powers = _listed(state.powers)
@@ -157,6 +178,7 @@ def project_row(state: ProjectState, previous: ProjectRow | None = None) -> Proj
         step=state.step.value,
         powers=powers,
         value=state,
+        _project_json=None if previous is None else previous._project_json,
     )
 
 

@@ -1,0 +1,28 @@
+"""A project's row encodes its state exactly as the state's own JSON, its registration's JSON
+lent from row to row."""
+
+from api.storage.projects import project_row
+from notary.lifecycle import ProjectState
+from tests.support.lifecycle import happy_path
+
+
+def test_every_row_of_a_project_encodes_its_state_exactly() -> None:
+    story, _ = happy_path()
+    previous = None
+    for transition in story.transitions:
+        row = project_row(transition.state, previous)
+        assert row.state == transition.state.model_dump_json()
+        assert ProjectState.model_validate_json(row.state) == transition.state
+        previous = row
+
+
+def test_a_registration_replaced_is_encoded_afresh() -> None:
+    story, _ = happy_path()
+    state = story.transitions[-1].state
+    first = project_row(state)
+    assert first.state == state.model_dump_json()
+    assert state.project is not None
+    renamed = state.updated({"project": state.project.model_copy(update={"name": "另一个名字"})})
+    second = project_row(renamed, first)
+    assert "另一个名字" in second.state
+    assert second.state == renamed.model_dump_json()
