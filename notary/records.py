@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -74,7 +75,7 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 #: The integers JSON carries exactly in every implementation (IEEE 754 doubles).
 _MAX_SAFE = 2**53 - 1
-#: The types of an object's keys, as :func:`_is_plain_json` passes them.
+#: The types of an object's keys, as :func:`_plain_json_bound` passes them.
 _TEXT_ONLY = {str}
 
 
@@ -125,47 +126,60 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
     raise RecordError(f"{type(value).__name__} is not a JSON value", field=path)
 
 
-def _is_plain_json(value: Any, depth: int = 0) -> bool:
-    """Whether the container ``value`` (at ``depth``) holds only what :func:`_check_json_value`
-    accepts, checked the quick way: exact types only, no field paths built, text not looked at
-    (the caller encodes the data's JSON text to UTF-8 once: a lone surrogate anywhere fails it).
-    False is no verdict: the caller then walks :func:`_check_json_value`, which names the problem
-    or accepts what is only unusual (a ``str`` subclass, say)."""
+#: A code point no valid Unicode text holds: in a ``str``, the mark of a lone surrogate.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: At most this many bytes in a canonical encoding: a character of text (``\u001f``), an integer
+#: JSON carries exactly (``-9007199254740991``), a float of at most that magnitude
+#: (``-0.0000012345678901234567``, ``-1.2345678901234567e-100``), a constant (``false``).
+_CHAR, _INT, _FLOAT, _CONSTANT = 6, 17, 25, 5
+
+
+def _plain_json_bound(value: Any, depth: int = 0) -> int | None:
+    """A bound on the bytes of the canonical encoding of the container ``value`` (at ``depth``),
+    when it holds only what :func:`_check_json_value` accepts, checked the quick way: exact types
+    only, no field paths built, text looked at only for a lone surrogate. None is no verdict: the
+    caller then walks :func:`_check_json_value`, which names the problem or accepts what is only
+    unusual (a ``str`` subclass, say)."""
     kind = type(value)
     if kind is dict:
-        if value and set(map(type, value)) != _TEXT_ONLY:
-            return False
+        if not value:
+            return 2
+        if set(map(type, value)) != _TEXT_ONLY:
+            return None
+        keys = "".join(value)
+        if not keys.isascii() and _SURROGATE.search(keys):
+            return None
+        size = 2 + 4 * len(value) + _CHAR * len(keys)  # braces; quotes, colon and comma a key
         items: Any = value.values()
     elif kind is list:
+        size = 2 + len(value)  # brackets and commas
         items = value
     else:
-        return False
+        return None
     if value and depth >= MAX_DATA_DEPTH:
-        return False  # its items would be nested deeper than allowed
+        return None  # its items would be nested deeper than allowed
     for item in items:
         t = type(item)
-        if t is str or t is bool or item is None:
-            continue
-        if t is int:
-            if -_MAX_SAFE <= item <= _MAX_SAFE:
-                continue
-            return False
-        if t is float:
-            if math.isfinite(item) and abs(item) <= _MAX_SAFE:
-                continue
-            return False
-        if not _is_plain_json(item, depth + 1):
-            return False
-    return True
-
-
-#: Any JSON text, written compactly: much cheaper than its canonical encoding, and a bound on it.
-_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-#: Data :func:`_json_text` writes in at most this many characters is within MAX_DATA_BYTES when
-#: encoded canonically: its canonical encoding has the same text, keys and punctuation, and
-#: numbers at most 1.5 times as long (a float below 1e-4, written in plain notation: ``1e-06`` and
-#: its separator take 6 characters, ``0.000001`` 3 more), all in at most 4 UTF-8 bytes a character.
-_SURELY_SMALL = MAX_DATA_BYTES // 6
+        if t is str:
+            if not item.isascii() and _SURROGATE.search(item):
+                return None
+            size += 2 + _CHAR * len(item)
+        elif t is bool or item is None:
+            size += _CONSTANT
+        elif t is int:
+            if not -_MAX_SAFE <= item <= _MAX_SAFE:
+                return None
+            size += _INT
+        elif t is float:
+            if not (math.isfinite(item) and abs(item) <= _MAX_SAFE):
+                return None
+            size += _FLOAT
+        else:
+            inner = _plain_json_bound(item, depth + 1)
+            if inner is None:
+                return None
+            size += inner
+    return size
 
 
 def _check_rfc3339(value: str, *, utc_z: bool) -> str:
@@ -254,12 +268,10 @@ class Record(BaseModel):
     @field_validator("data")
     @classmethod
     def _data_is_bounded_json(cls, v: dict[str, Any]) -> dict[str, Any]:
-        if not _is_plain_json(v):
-            _check_json_value(v, "data")
-        text = _json_text(v)
-        if not _is_unicode(text):
-            _check_json_value(v, "data")  # names the text that is not
-        if len(text) > _SURELY_SMALL and len(canonical_json(v)) > MAX_DATA_BYTES:
+        bound = _plain_json_bound(v)
+        if bound is None:
+            _check_json_value(v, "data")  # names what is wrong, or accepts what is unusual
+        if (bound is None or bound > MAX_DATA_BYTES) and len(canonical_json(v)) > MAX_DATA_BYTES:
             raise ValueError(f"canonical encoding exceeds {MAX_DATA_BYTES} bytes")
         return v
 

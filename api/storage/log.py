@@ -447,9 +447,12 @@ class LogStore:
 
 
 def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:
-    """``record`` with ``prev`` set to its project's head leaf hash."""
+    """``record`` with ``prev`` set to its project's head leaf hash (``record`` itself when it
+    names it already, or when the project has no records yet)."""
     prev = head[1].hex() if head else None
-    if record.prev is not None and record.prev != prev:
+    if record.prev == prev:
+        return record
+    if record.prev is not None:
         raise LogError(f"project {record.project}: prev {record.prev} is not the head {prev}")
     return record.model_copy(update={"prev": prev})
 

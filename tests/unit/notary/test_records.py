@@ -21,14 +21,12 @@ from notary.records import (
     Record,
     RecordSignature,
     _check_json_value,
-    _is_plain_json,
-    _is_unicode,
-    _json_text,
+    _plain_json_bound,
     parse_record,
     signing_payload,
     verify_record_signature,
 )
-from tests.unit.notary.test_jcs import other_values
+from tests.unit.notary.test_jcs import json_values, other_values
 
 BASE = {"submitter": "township-01", "received_at": "2026-11-23T00:01:03Z"}
 PHOTO: dict[str, Any] = {
@@ -237,7 +235,7 @@ def _nested(levels: int) -> dict[str, Any]:
 def test_nesting_at_the_bound_is_judged_alike_by_the_quick_check_and_the_walk(levels):
     data = _nested(levels)
     accepted = levels < MAX_DATA_DEPTH
-    assert _is_plain_json(data) is accepted
+    assert (_plain_json_bound(data) is not None) is accepted
     if accepted:
         parse_record({**BASE, "data": data})
     else:
@@ -261,7 +259,7 @@ def test_nesting_at_the_bound_is_judged_alike_by_the_quick_check_and_the_walk(le
 )
 def test_what_the_walk_refuses_the_quick_check_never_passes(value):
     data = {"v": [value]}
-    assert not (_is_plain_json(data) and _is_unicode(_json_text(data)))
+    assert _plain_json_bound(data) is None
     with pytest.raises(RecordError, match="data"):
         parse_record({**BASE, "data": data})
 
@@ -270,5 +268,34 @@ def test_what_the_walk_refuses_the_quick_check_never_passes(value):
 @given(other_values)
 def test_the_quick_check_passes_only_what_the_walk_accepts(value):
     data = {"v": value}
-    if _is_plain_json(data) and _is_unicode(_json_text(data)):
+    if _plain_json_bound(data) is not None:
         _check_json_value(data, "data")  # would raise: the quick check let through a bad value
+
+
+@settings(max_examples=1500, deadline=None)
+@given(json_values)
+def test_the_quick_check_bounds_the_canonical_encoding(value):
+    # The check's bound is all that stands between data and its canonical encoding's limit.
+    data = {"v": value}
+    bound = _plain_json_bound(data)
+    if bound is not None:
+        assert len(canonical_json(data)) <= bound
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\x1f" * 100,  # every character escaped: six bytes each
+        "-0.0000012345678901234567",
+        -1.2345678901234567e-100,
+        -0.0000012345678901234567,
+        -(2**53 - 1),
+        -float(2**53 - 1),
+        "\U0001f600" * 10,
+        {"\x00" * 7: [False, None, 0.1]},
+    ],
+)
+def test_the_bound_holds_at_the_widest_encodings(value):
+    data = {"\x01": value}
+    bound = _plain_json_bound(data)
+    assert bound is not None and len(canonical_json(data)) <= bound
