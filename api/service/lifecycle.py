@@ -101,6 +101,10 @@ def attribute(parties: PartyStore, record: Record) -> tuple[Record, dict[str, Ac
     return record, people
 
 
+#: The state of a project before its registration (frozen, so one serves every import row).
+_UNREGISTERED = ProjectState()
+
+
 class LifecycleGate:
     """A :class:`~api.storage.projects.ProjectGate` for one group of records, knowing the actors
     among their submitters and signers (looked up when each request came in, outside the lock)."""
@@ -130,7 +134,7 @@ class LifecycleGate:
                     "lifecycle: register the project under a new code",
                     f"项目编号 {record.project} 已有 {count} 条流程外的记录，请用新的编号登记",
                 )
-            current, previous = ProjectState(), None
+            current, previous = _UNREGISTERED, None
         else:
             current, previous = self._previous(str(record.project), state)
         if record.kind in PUBLIC_KINDS and not record.public:
