@@ -12,7 +12,6 @@ import binascii
 import hashlib
 import json
 import math
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -126,8 +125,6 @@ def _check_json_value(value: Any, path: str, depth: int = 0) -> None:
     raise RecordError(f"{type(value).__name__} is not a JSON value", field=path)
 
 
-#: A code point no valid Unicode text holds: in a ``str``, the mark of a lone surrogate.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 #: At most this many bytes in a canonical encoding: a character of text (``\u001f``), an integer
 #: JSON carries exactly (``-9007199254740991``), a float of at most that magnitude
 #: (``-0.0000012345678901234567``, ``-1.2345678901234567e-100``), a constant (``false``).
@@ -147,7 +144,7 @@ def _plain_json_bound(value: Any, depth: int = 0) -> int | None:
         if set(map(type, value)) != _TEXT_ONLY:
             return None
         keys = "".join(value)
-        if not keys.isascii() and _SURROGATE.search(keys):
+        if not keys.isascii() and not _is_unicode(keys):
             return None
         size = 2 + 4 * len(value) + _CHAR * len(keys)  # braces; quotes, colon and comma a key
         items: Any = value.values()
@@ -161,7 +158,7 @@ def _plain_json_bound(value: Any, depth: int = 0) -> int | None:
     for item in items:
         t = type(item)
         if t is str:
-            if not item.isascii() and _SURROGATE.search(item):
+            if not item.isascii() and not _is_unicode(item):
                 return None
             size += 2 + _CHAR * len(item)
         elif t is bool or item is None:
