@@ -13,7 +13,7 @@ from notary.errors import RecordError
 from notary.jcs import _REFERENCE, _plain, canonical_json
 from notary.records import Record
 
-#: Where JCS and ``json.dumps`` could part: escapes, code points JSON writers treat specially,
+#: Where JCS and orjson could part: escapes, code points JSON writers treat specially,
 #: both sides of the surrogate range, the private-use and astral planes (key order).
 ADVERSARIAL = [
     *(chr(i) for i in range(0x20)),
@@ -72,6 +72,10 @@ class Level(enum.IntEnum):
 
 class Colour(enum.StrEnum):
     RED = "red"
+
+
+class Key(str):
+    """Text of a subclass: orjson takes no such key, the reference writes it as its text."""
 
 
 #: (``st.text`` would generate a lone surrogate hardly ever: a list of characters joined does.)
@@ -149,10 +153,12 @@ def test_astral_keys_sort_by_utf16_code_units_not_code_points() -> None:
         (1e21, b"1e+21"),
         (2.0**52, b"4503599627370496"),
         (Level.LOW, b"1"),
+        ({Key("b"): 1, "a": 2}, b'{"a":2,"b":1}'),
+        ({"a": "\U0001f600", "\uff01": 1}, '{"a":"\U0001f600","\uff01":1}'.encode()),
         ("\x7f\u2028\x1f\n", '"\x7f\u2028\\u001f\\n"'.encode()),
     ],
 )
-def test_values_json_dumps_writes_otherwise_are_written_as_jcs_does(
+def test_values_orjson_writes_otherwise_or_refuses_are_written_as_jcs_does(
     value: Any, encoded: bytes
 ) -> None:
     assert canonical_json(value) == encoded
