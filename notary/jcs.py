@@ -47,7 +47,7 @@ _MAX_DEPTH = 64
 #: A key holding one of these sorts differently by UTF-16 code units than by code points.
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 #: The lead bytes of UTF-8's four-byte sequences: code points above U+FFFF.
-_ASTRAL_UTF8 = re.compile(b"[\xf0-\xf4]")
+_ASTRAL_LEADS = (0xF0, 0xF1, 0xF2, 0xF3, 0xF4)
 _TEXT_AND_CONSTANTS = frozenset({str, bool, type(None)})
 #: What :func:`_plain` answers for a value only the reference encodes as JCS does.
 _REFERENCE: Any = object()
@@ -62,7 +62,7 @@ def canonical_json(value: Any) -> bytes:
         except TypeError:  # a lone surrogate, a key not str: the reference says what it is
             pass
         else:
-            if _ASTRAL_UTF8.search(encoded) is None or not _astral_key(plain):
+            if not any(map(encoded.__contains__, _ASTRAL_LEADS)) or not _astral_key(plain):
                 return encoded
     try:
         return rfc8785.dumps(value)
