@@ -81,7 +81,7 @@ def _over_budget(state: ProjectState, what: str, amount: int) -> None:
         )
 
 
-def _register(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _register(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     given = {k: v for k, v in ctx.proposal.data.items() if k != "actor"}
     if "owner" in given:
         raise LifecycleRefusal(
@@ -138,7 +138,7 @@ def _check_registration(project: Project, rules: LifecycleRules) -> None:
         )
 
 
-def _assign(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _assign(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, PowerAssignment)
     held = state.holder(data.power)
     if held is not None:
@@ -154,15 +154,15 @@ def _assign(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change({"powers": (*state.powers, holder)}, ("power_assigned",))
 
 
-def _publish(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _publish(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     return Change({"notice_published_at": ctx.at}, ("notice_published",))
 
 
-def _object(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _object(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     return Change({"objections": (*state.objections, "pending")}, ("objection_raised",))
 
 
-def _rule_on(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _rule_on(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Ruling)
     pending = tuple(str(i) for i, s in enumerate(state.objections) if s == "pending")
     if str(data.objection) not in pending:
@@ -179,7 +179,7 @@ def _rule_on(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change({"objections": tuple(statuses)}, ("objection_dismissed",))
 
 
-def _close_notice(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _close_notice(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     if "pending" in state.objections:
         raise LifecycleRefusal(
             "notice.objection_pending",
@@ -202,13 +202,13 @@ def _close_notice(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change(events=("notice_closed",))
 
 
-def _award(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _award(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Award)
     _over_budget(state, "award", data.amount_fen)
     return Change({"awarded_to": data.organisation}, ("awarded",))
 
 
-def _contract(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _contract(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Amount)
     if ctx.actor.organisation != state.awarded_to:
         raise LifecycleRefusal(
@@ -221,7 +221,7 @@ def _contract(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change({"contract_fen": data.amount_fen}, ("contract_signed",))
 
 
-def _change(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _change(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, ChangeOrder)
     total = state.contract_total_fen + data.amount_delta_fen
     if total < 0:
@@ -235,7 +235,7 @@ def _change(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change({"changes_fen": state.changes_fen + data.amount_delta_fen}, ("changed",))
 
 
-def _certify(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _certify(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Certificate)
     verified = ctx.proposal.signers
     for s in data.signers:
@@ -269,7 +269,7 @@ def _certify(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change({"accepted": True}, ("accepted",))
 
 
-def _request_payment(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _request_payment(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Amount)
     if not state.accepted:
         raise LifecycleRefusal(
@@ -305,7 +305,7 @@ def _no_payment_pending(state: ProjectState) -> None:
         )
 
 
-def _approve_payment(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _approve_payment(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     if state.requested_fen is None:
         raise LifecycleRefusal(
             "payment.no_request",
@@ -318,7 +318,7 @@ def _approve_payment(state: ProjectState, data: KindData, ctx: Context) -> Chang
     )
 
 
-def _pay(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _pay(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Amount)
     if state.approved_fen is None or data.amount_fen != state.approved_fen:
         approved = () if state.approved_fen is None else (str(state.approved_fen),)
@@ -332,14 +332,17 @@ def _pay(state: ProjectState, data: KindData, ctx: Context) -> Change:
     return Change({"approved_fen": None, "paid_fen": state.paid_fen + data.amount_fen}, ("paid",))
 
 
-def _settle(state: ProjectState, data: KindData, ctx: Context) -> Change:
+def _settle(state: ProjectState, data: KindData | None, ctx: Context) -> Change:
     assert isinstance(data, Settlement)
     _no_payment_pending(state)
     _over_budget(state, "final settlement", data.final_amount_fen)
     return Change({"final_amount_fen": data.final_amount_fen}, ("settled", "archived"))
 
 
-Effect = Callable[[ProjectState, KindData, Context], Change]
+#: What a record of a kind does to its project's state: given the state, the record's data as its
+#: kind's model (None for a kind whose model is :class:`KindData` itself: only the actor, checked
+#: on its own; such an effect reads the proposal's data, if anything) and the decision's context.
+Effect = Callable[[ProjectState, KindData | None, Context], Change]
 
 #: The kinds that do more than record themselves (and, per the table, move the project on).
 EFFECTS: Mapping[str, Effect] = {

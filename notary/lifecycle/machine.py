@@ -62,11 +62,7 @@ def decide(
     data = _check_actor(state, proposal, spec, actor)
     _check_order(state, spec, actor)
     effect = EFFECTS.get(spec.kind)  # most kinds only record themselves
-    if effect is None:
-        change = NOTHING
-    else:
-        assert data is not None, "a kind with an effect has its data validated as its model"
-        change = effect(state, data, Context(proposal, actor, at, rules))
+    change = NOTHING if effect is None else effect(state, data, Context(proposal, actor, at, rules))
     kinds = state.in_step
     new = state.updated(
         {
@@ -205,9 +201,9 @@ def _check_actor(
     return data
 
 
-#: The kinds whose data is ``data.actor`` alone (other fields are kept as given) and that have no
-#: effect to read it: for these a valid ``data.actor`` is all the kind's model would check.
-_ACTOR_ONLY = frozenset(k for k, s in KINDS.items() if s.data is KindData and k not in EFFECTS)
+#: The kinds whose data is ``data.actor`` alone (other fields are kept as given): for these a valid
+#: ``data.actor`` is all the kind's model would check, and their effects do not read the model.
+_ACTOR_ONLY = frozenset(k for k, s in KINDS.items() if s.data is KindData)
 
 
 def _kind_data(spec: KindSpec, data: Mapping[str, Any]) -> tuple[ActingFor, KindData | None]:
