@@ -3,7 +3,7 @@
 
 Pure: CSV text in, typed rows or :class:`RowError` s out, each naming the file's row (the header
 is row 1, as a spreadsheet numbers them) and the column. Nothing here touches the log: the service
-appends only once every row passed (:mod:`api.service.exchange`).
+appends only once every row passed (:mod:`api.service.imports`).
 
 Also the alert a payment that does not match its request becomes (format ``sunlight-alert/1``,
 rule ``payment.import_mismatch``), :func:`payment_alert`; and the escaping of a text cell that a
@@ -45,7 +45,8 @@ __all__ = [
     "payment_alert",
     "read_payments",
     "read_projects",
-    "refusal_error",
+    "registration_error",
+    "registration_problem",
     "unescape_cell",
 ]
 
@@ -129,7 +130,9 @@ class _Problem(Exception):
 class ProjectLine:
     row: int
     submitter: str
-    #: The registration's data (notary.lifecycle.Project without the owner).
+    #: The registration's data (notary.lifecycle.Project without the owner), its columns read
+    #: but not yet judged as a Project: the import's lifecycle gate does that, and a refusal is
+    #: named by its column by :func:`registration_error`.
     registration: dict[str, Any]
 
 
@@ -279,19 +282,14 @@ def _project(row: int, values: Mapping[str, str]) -> ProjectLine:
         "planned_end": _date(values, "planned_end"),
         "details": details,
     }
-    submitter = _text(values, "submitter")
-    try:
-        Project.model_validate({**registration, "owner": submitter})
-    except ValidationError as e:
-        first = e.errors()[0]
-        raise _Problem(_column_of(tuple(first["loc"])), first["msg"]) from None
-    return ProjectLine(row, submitter, registration)
+    return ProjectLine(row, _text(values, "submitter"), registration)
 
 
 def read_projects(lines: Iterable[str]) -> tuple[list[ProjectLine], list[RowError]]:
-    """The good rows of a project registrations file, and an error for every bad row (a code
-    given twice included); a file whose header is wrong, or that is not CSV, raises
-    :class:`ImportRefused`."""
+    """The rows of a project registrations file whose columns read well, and an error for every
+    other row (a code given twice included); a file whose header is wrong, or that is not CSV,
+    raises :class:`ImportRefused`. Whether a row is a valid registration the import's lifecycle
+    gate judges (:func:`registration_error` names the column it refuses)."""
     found, errors = _read(lines, PROJECT_COLUMNS, _project)
     seen: dict[str, int] = {}
     good = []
@@ -455,7 +453,27 @@ _RULE_COLUMN = {
 }
 
 
-def refusal_error(row: int, refusal: LifecycleRefusal) -> RowError:
-    """A registration row the lifecycle refuses, as a row error naming the column."""
-    column = _RULE_COLUMN.get(refusal.rule, "submitter")
-    return RowError(row, column, f"{refusal.rule}: {refusal.message}")
+def registration_problem(line: ProjectLine) -> RowError | None:
+    """The first field ``line``'s registration gets wrong as a :class:`~notary.lifecycle.Project`,
+    named by its column (None: it is a valid one)."""
+    try:
+        Project.model_validate({**line.registration, "owner": line.submitter})
+    except ValidationError as e:
+        first = e.errors()[0]
+        return RowError(line.row, _column_of(tuple(first["loc"])), first["msg"])
+    return None
+
+
+def registration_error(line: ProjectLine, refused: NotaryError) -> RowError:
+    """A registration row the import refused — its record could not be made, or the lifecycle
+    refused it — as a row error naming the column: the field the registration gets wrong
+    (:func:`registration_problem`), else the column the lifecycle's rule is about, else
+    ``details`` (what a record may not hold beyond the columns' checks: details too large, nested
+    too deeply, or with text that is not Unicode)."""
+    problem = registration_problem(line)
+    if problem is not None:
+        return problem
+    if isinstance(refused, LifecycleRefusal):
+        column = _RULE_COLUMN.get(refused.rule, "submitter")
+        return RowError(line.row, column, f"{refused.rule}: {refused.message}")
+    return RowError(line.row, "details", str(refused))

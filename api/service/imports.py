@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from api.service.heap import no_cycle_collection
@@ -45,11 +46,11 @@ from notary.exchange import (
     payment_alert,
     read_payments,
     read_projects,
-    refusal_error,
+    registration_error,
 )
 from notary.lifecycle import Actor, LifecycleRefusal, LifecycleRules, Role, Step
 from notary.oversight.snapshot import LoggedRecord
-from notary.records import Record, parse_record
+from notary.records import Record, first_problem, parse_record
 
 __all__ = ["ImportResult", "import_payments", "import_projects"]
 
@@ -151,11 +152,11 @@ def import_projects(
             errors.append(RowError(line.row, "code", f"project code {code} is in use already"))
             continue
         data = {**line.registration, "actor": _acting(actor, Role.VILLAGE_COMMITTEE_HEAD)}
-        record = _record(code, "application", REGISTRATION, data, by=actor, at=at)
-        try:
+        try:  # the registration is judged here: its columns were only read
+            record = _record(code, "application", REGISTRATION, data, by=actor, at=at)
             verdicts.judge(record, None, 0)
-        except LifecycleRefusal as e:
-            errors.append(refusal_error(line.row, e))
+        except (RecordError, LifecycleRefusal) as e:
+            errors.append(registration_error(line, e))
             continue
         records.append(record)
     if errors:
@@ -178,8 +179,8 @@ def _record(
                 "received_at": at,
             }
         )
-    except ValueError as e:  # a record larger than a record may be, say
-        raise RecordError(f"{kind} of {project}: {e}") from e
+    except ValidationError as e:  # a record larger than a record may be, say
+        raise RecordError(f"the {kind} record of {project}: {first_problem(e, 'record')[1]}") from e
 
 
 def _append(

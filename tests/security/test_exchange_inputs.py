@@ -16,6 +16,7 @@ from notary.exchange import (
     ImportRefused,
     read_payments,
     read_projects,
+    registration_problem,
 )
 from tests.integration.api.conftest import Api, make_api
 
@@ -135,11 +136,15 @@ def test_removing_an_unknown_subscription_is_404(api: Api) -> None:
 
 
 def errors_of(text: str, read=read_projects) -> list[str]:
+    """A file's errors as read and, of registrations, as judged (the import's gate refuses a
+    registration that is not a valid Project, named as :func:`registration_problem` names it)."""
     try:
-        _, errors = read(text.splitlines())
+        found, errors = read(text.splitlines())
     except ImportRefused as e:
-        errors = e.errors
-    return [str(e) for e in errors]
+        found, errors = [], e.errors
+    if read is read_projects:
+        errors += [p for p in map(registration_problem, found) if p is not None]
+    return [str(e) for e in sorted(errors, key=lambda e: e.row)]
 
 
 PROJECTS = ",".join(PROJECT_COLUMNS)

@@ -231,12 +231,18 @@ def test_project_import_is_all_or_nothing(world: World, tmp_path: Path) -> None:
     rows[4] = project_row("IM-4", budget="2e7")
     rows[11] = project_row("IM-11", budget="900000000")  # over the small-project ceiling
     rows[15] = project_row("IM-15", submitter=CONTRACTOR)
+    rows[16] = project_row("IM-16").replace("2026-06-30", "2026-03-31")  # ends before it starts
+    deep = '{""a"": ' * 20 + "1" + "}" * 20  # a record's data nests 16 levels at most
+    rows[17] = project_row("IM-17").replace('{""length_m"": 100, ""width_m"": 4}', deep)
     bad.write_text("\n".join([PROJECT_HEADER, *rows]) + "\n", encoding="utf-8")
     status, output = run_cli(world, "import", "projects", str(bad))
     assert status == 2
     assert "row 6, column budget_fen: not an integer" in output
     assert "row 13, column budget_fen: budget.over_ceiling" in output
     assert "row 17, column submitter" in output
+    assert "row 18, column planned_end: Value error, planned_end is before" in output
+    assert "row 19, column details: the project_registration record of IM-17" in output
+    assert "nested deeper than 16 levels" in output
     assert world.ctx.notary.log.size == size  # nothing half-imported
     good = tmp_path / "good.csv"
     good.write_text(

@@ -21,8 +21,11 @@ from notary.exchange import (
     payment_alert,
     read_payments,
     read_projects,
+    registration_error,
+    registration_problem,
     unescape_cell,
 )
+from notary.lifecycle import LifecycleRefusal
 from notary.oversight.alert import Alert, AlertIdMismatchError, AlertSource, parse_alert_record
 from notary.oversight.snapshot import LoggedRecord, RecordRef
 from notary.records import Record
@@ -35,13 +38,17 @@ GOOD = (
 
 
 def refused(text: str, read=read_projects) -> list[str]:
-    """The errors of a file: its rows', or the header's (which stops the reading)."""
+    """The errors of a file, by row: its rows' as read and, of registrations, the problem each
+    has as a Project (which the import's lifecycle gate refuses); or the header's (which stops
+    the reading)."""
     try:
-        _, errors = read(text.splitlines())
+        found, errors = read(text.splitlines())
     except ImportRefused as e:
-        errors = e.errors
+        found, errors = [], e.errors
+    if read is read_projects:
+        errors += [p for p in map(registration_problem, found) if p is not None]
     assert errors
-    return [str(x) for x in errors]
+    return [str(x) for x in sorted(errors, key=lambda e: e.row)]
 
 
 @given(st.text(alphabet=st.sampled_from("'=+-@\t\r a1{"), max_size=6) | st.text())
@@ -107,6 +114,22 @@ def test_every_bad_row_is_named_by_row_and_column():
         "row 6, column budget_fen",
         "row 7, column planned_start",
     ]
+
+
+def test_a_refused_registration_is_named_by_the_column_it_is_about():
+    [line], [] = read_projects([HEADER, GOOD])
+    ceiling = LifecycleRefusal("budget.over_ceiling", "over the ceiling", "超过限额")
+    too_deep = RecordError("nested deeper than 16 levels", field="data.details")
+    assert str(registration_error(line, ceiling)) == (
+        "row 2, column budget_fen: budget.over_ceiling: over the ceiling"
+    )
+    assert str(registration_error(line, too_deep)).startswith(
+        "row 2, column details: data.details: nested"
+    )
+    [late], [] = read_projects([HEADER, GOOD.replace("2026-06-30", "2026-03-01")])
+    assert str(registration_error(late, ceiling)) == (  # the field it gets wrong comes first
+        "row 2, column planned_end: Value error, planned_end is before planned_start"
+    )
 
 
 def test_a_code_twice_and_a_bad_header_are_refused():
