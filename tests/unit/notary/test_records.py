@@ -53,6 +53,29 @@ def test_a_full_record_round_trips_through_its_canonical_form():
     assert b'"v":1' in entry and b'"prev":null' in entry
 
 
+SIGNATURE = {
+    "party": "p-1",
+    "alg": "sm2",
+    "key_id": "k-1",
+    "sig": base64.b64encode(bytes(64)).decode(),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values, st.booleans(), st.booleans(), st.booleans())
+def test_a_record_encodes_exactly_its_json_object(value, private, signed, org):
+    fields = {**PHOTO, "data": {"v": value}}
+    fields.update({"public": False} if private else {})
+    fields.update({"signatures": [SIGNATURE, {**SIGNATURE, "party": "p-2"}]} if signed else {})
+    fields.update({"org": "org-village"} if org else {})
+    try:
+        record = parse_record(fields)
+    except RecordError:
+        return  # data a record may not hold
+    assert record._fields() == record.to_json()
+    assert record.canonical() == canonical_json(record.to_json())
+
+
 def test_canonical_encoding_is_rfc8785():
     record = parse_record({**BASE, "data": {"b": 1.0, "a": "é", "c": 1e-7, "d": [True, None]}})
     assert b'"data":{"a":"\xc3\xa9","b":1,"c":1e-7,"d":[true,null]}' in record.canonical()
