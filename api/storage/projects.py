@@ -117,20 +117,27 @@ class ProjectRow:
     #: ``value`` encoded, once (a memo).
     _encoded: str | None = field(default=None, compare=False, repr=False)
     #: The project's registration and its JSON, lent from row to row while the registration is
-    #: the same object: half of a state's encoding, and changed by hardly any record.
-    _project_json: tuple[Project, str] | None = field(default=None, compare=False, repr=False)
+    #: the same object: half of a state's encoding, and changed by hardly any record. None on a
+    #: project's first row, which encodes its state whole (an imported registration has no other
+    #: row); the rows after it make the memo and lend it on.
+    _project_json: tuple[Project | None, str] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def state(self) -> str:
         """The state as JSON: ``model_dump_json()``, its first field, the registration, encoded
-        once for all the rows that share it."""
+        once for all the rows that share it (from a project's second row on)."""
         if self.stored_state is not None:
             return self.stored_state
         if self._encoded is None:
             value = self.value
             assert value is not None and value.project is not None, "a registered project's row"
             memo = self._project_json
-            if memo is None or memo[0] is not value.project:
+            if memo is None:
+                self._encoded = value.model_dump_json()
+                return self._encoded
+            if memo[0] is not value.project:
                 memo = self._project_json = (value.project, value.project.model_dump_json())
             rest = value.model_dump_json(exclude=_REGISTRATION)
             self._encoded = f'{{"project":{memo[1]},{rest[1:]}'
@@ -143,6 +150,8 @@ class ProjectRow:
 
 #: What :attr:`ProjectRow.state` encodes apart (the first of :class:`ProjectState`'s fields).
 _REGISTRATION = {"project"}
+#: The memo a project's second row is lent by its first, which had none: one to make.
+_TO_MAKE: tuple[Project | None, str] = (None, "")
 
 
 def project_row(state: ProjectState, previous: ProjectRow | None = None) -> ProjectRow:
@@ -165,7 +174,7 @@ def project_row(state: ProjectState, previous: ProjectRow | None = None) -> Proj
                 p.step,
                 powers,
                 value=state,
-                _project_json=p._project_json,
+                _project_json=p._project_json or _TO_MAKE,
             )
     else:
         powers = _listed(state.powers)
@@ -178,7 +187,7 @@ def project_row(state: ProjectState, previous: ProjectRow | None = None) -> Proj
         step=state.step.value,
         powers=powers,
         value=state,
-        _project_json=None if previous is None else previous._project_json,
+        _project_json=None if previous is None else previous._project_json or _TO_MAKE,
     )
 
 
