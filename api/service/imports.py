@@ -35,6 +35,7 @@ from api.service.notary import Notary
 from api.service.oversight import Oversight, alert_record
 from api.storage import db
 from api.storage.errors import db_errors
+from api.storage.log import KnownHeads
 from api.storage.parties import PartyStore
 from api.storage.projects import ProjectGate, ProjectRow, ProjectStore
 from notary.errors import NotFoundError, RecordError
@@ -137,7 +138,8 @@ def import_projects(
     (:class:`ImportRefused`)."""
     found, errors = read_projects(_decoded(content))
     people = people_of(parties, {line.submitter for line in found})
-    in_use = notary.log.project_heads({line.registration["code"] for line in found})
+    known = notary.log.known_heads({line.registration["code"] for line in found})
+    in_use = known.heads
     verdicts = _Verdicts(notary, people)
     at = notary.clock()
     records: list[Record] = []
@@ -161,7 +163,7 @@ def import_projects(
         records.append(record)
     if errors:
         raise ImportRefused(sorted(errors, key=lambda e: e.row))
-    return _append(notary, records, verdicts, rows=len(found), alerts=0)
+    return _append(notary, records, verdicts, rows=len(found), alerts=0, known=known)
 
 
 def _record(
@@ -184,10 +186,16 @@ def _record(
 
 
 def _append(
-    notary: Notary, records: Sequence[Record], verdicts: _Verdicts, *, rows: int, alerts: int
+    notary: Notary,
+    records: Sequence[Record],
+    verdicts: _Verdicts,
+    *,
+    rows: int,
+    alerts: int,
+    known: KnownHeads | None = None,
 ) -> ImportResult:
     gate: ProjectGate | None = verdicts if verdicts.enforced else None
-    appended = notary.file(records, gate=gate) if records else []
+    appended = notary.file(records, gate=gate, known=known) if records else []
     leaves = [a.index for a in appended]
     return ImportResult(
         rows=rows,

@@ -17,7 +17,7 @@ from api.settings import Settings
 from api.storage.entries import AppendedEntry, StoredEntry
 from api.storage.idempotency import IdempotencyClaim
 from api.storage.keystore import load_notary_key
-from api.storage.log import LogStore
+from api.storage.log import KnownHeads, LogStore
 from api.storage.projects import ProjectGate, ProjectRow
 from notary.bundle import KeyProof, ProofBundle, make_bundle
 from notary.chainview import Anchor
@@ -138,11 +138,18 @@ class Notary:
             return None
         return LifecycleGate(self.rules, people, self._project_rows)
 
-    def file(self, records: Sequence[Record], *, gate: ProjectGate | None) -> list[AppendedEntry]:
+    def file(
+        self,
+        records: Sequence[Record],
+        *,
+        gate: ProjectGate | None,
+        known: KnownHeads | None = None,
+    ) -> list[AppendedEntry]:
         """Append ``records`` in one transaction, as :meth:`submit` does, judged by ``gate`` (the
         lifecycle's, or one that stands in for it), and sign no receipts: for a bulk import,
-        whose answer names the leaves it filled, not receipts (docs/data-interface.md)."""
-        return self.log.append([(self._new_id(), r) for r in records], gate=gate)
+        whose answer names the leaves it filled, not receipts (docs/data-interface.md). ``known``:
+        their projects' heads as the import read them (:class:`~api.storage.log.KnownHeads`)."""
+        return self.log.append([(self._new_id(), r) for r in records], gate=gate, known=known)
 
     def receipted(self, appended: AppendedEntry) -> Accepted:
         """``appended`` with its receipt (Ed25519 signs deterministically: the same receipt each

@@ -9,6 +9,7 @@ indexed query and never load the log.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
@@ -26,7 +27,7 @@ from notary.errors import LogError, NotaryError, NotFoundError
 from notary.records import Record
 from notary.signing import Checkpoint
 
-__all__ = ["LogStore"]
+__all__ = ["KnownHeads", "LogStore"]
 
 _HASH = merkle.HASH_SIZE
 
@@ -37,6 +38,21 @@ def _split_frontier(blob: bytes) -> list[bytes]:
 
 #: What the locked append takes per record: id, record, its encoding if already known.
 _Item = tuple[str, Record, bytes | None]
+#: A project's head: the leaf index and hash of its last record, and how many records it has.
+_Head = tuple[int, bytes, int]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownHeads:
+    """The heads of ``projects`` (``heads``; a project without records has none) as they were
+    when the log had ``size`` entries: read in that order, the size first
+    (:meth:`LogStore.known_heads`). An append under the log lock takes them instead of reading
+    them again when the log still has ``size`` entries — nothing was appended since, and only an
+    append moves a head — and reads them otherwise."""
+
+    size: int
+    projects: frozenset[str]
+    heads: Mapping[str, _Head]
 
 
 _SELECT_HEADS = "SELECT project, leaf_index, leaf_hash, count FROM project_heads WHERE project"
@@ -81,6 +97,7 @@ class LogStore:
         gate: ProjectGate | None = None,
         claims: Mapping[str, IdempotencyClaim] | None = None,
         within: Callable[[Connection], None] | None = None,
+        known: KnownHeads | None = None,
     ) -> list[AppendedEntry]: ...
 
     @overload
@@ -91,6 +108,7 @@ class LogStore:
         isolate_failures: Literal[True],
         gate: ProjectGate | None = None,
         claims: Mapping[str, IdempotencyClaim] | None = None,
+        known: KnownHeads | None = None,
     ) -> list[AppendedEntry | NotaryError]: ...
 
     def append(
@@ -101,6 +119,7 @@ class LogStore:
         gate: ProjectGate | None = None,
         claims: Mapping[str, IdempotencyClaim] | None = None,
         within: Callable[[Connection], None] | None = None,
+        known: KnownHeads | None = None,
     ) -> list[AppendedEntry] | list[AppendedEntry | NotaryError]:
         """Append records ``(record_id, record)`` in one transaction, in order; return them as
         stored, once committed (one commit, hence one fsync, for all of them).
@@ -123,6 +142,9 @@ class LogStore:
         written: writes that must commit with them or not at all (a party's change and its
         ``party_change`` record); its error refuses them all. Not with ``isolate_failures``.
 
+        ``known`` are the heads of the records' projects as read before (:class:`KnownHeads`),
+        taken when the log has not grown since: an import's thousands need then not be read again.
+
         Thread-safe, and safe across processes: concurrent appends queue on the log lock. Callers
         that append often and concurrently should batch (see :mod:`api.service.committer`).
         """
@@ -131,7 +153,7 @@ class LogStore:
         outcomes: list[AppendedEntry | NotaryError] = []
         assert within is None or not isolate_failures, "within holds for all records or none"
         try:
-            return self._append(prepared, gate, claims or {}, within)
+            return self._append(prepared, gate, claims or {}, within, known)
         except NotaryError as e:
             if not isolate_failures:
                 raise
@@ -140,7 +162,7 @@ class LogStore:
                 return outcomes
         for item in prepared:  # one bad record must not fail the others: retry each on its own
             try:
-                outcomes.append(self._append([item], gate, claims or {})[0])
+                outcomes.append(self._append([item], gate, claims or {}, None, known)[0])
             except NotaryError as one:
                 outcomes.append(one)
         return outcomes
@@ -151,11 +173,12 @@ class LogStore:
         gate: ProjectGate | None,
         claims: Mapping[str, IdempotencyClaim],
         within: Callable[[Connection], None] | None = None,
+        known: KnownHeads | None = None,
     ) -> list[AppendedEntry]:
         if not items:
             return []
         try:
-            return self._append_locked(items, gate, claims, within)
+            return self._append_locked(items, gate, claims, within, known)
         except SQLAlchemyError as e:  # the database refused it, or e.g. no connection in time
             error = database_error(e)
             if isinstance(e, DBAPIError) and isinstance(error, LogError):  # not a full disk
@@ -168,13 +191,18 @@ class LogStore:
         gate: ProjectGate | None,
         claims: Mapping[str, IdempotencyClaim],
         within: Callable[[Connection], None] | None,
+        known: KnownHeads | None,
     ) -> list[AppendedEntry]:
         leaf_hash, frontier_append, node_key = merkle.leaf_hash, merkle.frontier_append, db.node_key
         with db.write(self.engine) as conn:
             size, frontier = self._lock_state(conn)
             if within is not None:
                 within(conn)
-            heads = self._heads(conn, {r.project for _, r, _ in items if r.project})
+            projects = {r.project for _, r, _ in items if r.project}
+            if known is not None and known.size == size and projects <= known.projects:
+                heads = {p: known.heads[p] for p in projects if p in known.heads}
+            else:
+                heads = self._heads(conn, projects)
             existing = set(heads)
             rows = ProjectRows.load(conn, existing) if gate else None
             keys = KeyClaims(conn, (claims[i] for i, _, _ in items if i in claims))
@@ -225,15 +253,13 @@ class LogStore:
         row = conn.execute(query).one()
         return int(row.size), _split_frontier(row.frontier)
 
-    def _heads(self, conn: Connection, projects: set[str]) -> dict[str, tuple[int, bytes, int]]:
+    def _heads(self, conn: Connection, projects: set[str]) -> dict[str, _Head]:
         """The stored heads of ``projects`` (:func:`db.rows_in`: an import's are thousands)."""
         rows = db.rows_in(conn, _SELECT_HEADS, list(projects))
         return {p: (int(i), bytes(h), int(n)) for p, i, h, n in rows}
 
     @staticmethod
-    def _save_heads(
-        conn: Connection, heads: dict[str, tuple[int, bytes, int]], existing: set[str]
-    ) -> None:
+    def _save_heads(conn: Connection, heads: dict[str, _Head], existing: set[str]) -> None:
         h = db.project_heads.c
         rows = [
             {"b_project": p, "b_leaf_index": i, "b_leaf_hash": leaf, "b_count": n}
@@ -345,15 +371,20 @@ class LogStore:
             after = int(rows[-1].idx)
 
     @db_errors
-    def project_heads(self, projects: set[str] | None = None) -> dict[str, tuple[int, bytes, int]]:
-        """Every stored project head, or those of ``projects``: ``project → (leaf index, leaf
-        hash, record count)``."""
+    def project_heads(self) -> dict[str, _Head]:
+        """Every stored project head: ``project → (leaf index, leaf hash, record count)``."""
         h = db.project_heads.c
         with self.engine.connect() as conn:
-            if projects is not None:
-                return self._heads(conn, projects)
             rows = conn.execute(select(h.project, h.leaf_index, h.leaf_hash, h.count)).all()
         return {p: (int(i), bytes(leaf), int(n)) for p, i, leaf, n in rows}
+
+    @db_errors
+    def known_heads(self, projects: set[str]) -> KnownHeads:
+        """The heads of ``projects`` as of now, with the log's size read before them: what an
+        append of their records may take instead of reading them again (:class:`KnownHeads`)."""
+        with self.engine.connect() as conn:
+            size = int(conn.execute(select(db.log_state.c.size)).scalar_one())
+            return KnownHeads(size, frozenset(projects), self._heads(conn, projects))
 
     @db_errors_iter
     def iter_nodes(self, batch: int = 20000) -> Iterator[tuple[int, int, bytes]]:

@@ -247,17 +247,22 @@ class ProjectRows:
         an index)."""
         states: list[tuple[object, ...]] = []
         rows: list[tuple[object, ...]] = []
-        added: list[tuple[object, ...]] = []
+        added: list[tuple[str, ProjectRow, int]] = []
         for code, (row, leaf) in self._changed.items():
             stored, columns = self._columns.get(code), row.columns()
-            if stored == columns:
+            if stored is None:
+                added.append((code, row, leaf))
+            elif stored == columns:
                 states.append((row.state, leaf, code))
             else:
-                (rows if stored else added).append((row.state, leaf, *columns, code))
+                rows.append((row.state, leaf, *columns, code))
         for sql, values in ((_UPDATE_STATE, states), (_UPDATE_ROW, rows)):
             if values:
                 conn.exec_driver_sql(_sql(conn, sql), values)
-        db.insert_rows(conn, "projects", _ROW_COLUMNS, added)  # an import's: thousands
+        if added:  # an import's: thousands, each state encoded as the database stores the last
+            with db.row_writer(conn, "projects", _ROW_COLUMNS) as write:
+                for code, row, leaf in added:
+                    write((row.state, leaf, *row.columns(), code))
         moved = {}
         for code, (row, _) in self._changed.items():
             before = self._stored.get(code)

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from api.service.audit import audit_log
 from api.storage.entries import AppendedEntry
-from api.storage.log import LogStore
+from api.storage.log import KnownHeads, LogStore
 from notary import merkle
 from notary.errors import LogError, NotFoundError
 from notary.records import Content, Record
@@ -189,6 +189,23 @@ def test_heads_of_more_projects_than_one_in_list_holds_are_all_read(log: LogStor
     codes = [f"P-{i:04d}" for i in range(1201)]  # three of SQLite's IN lists, the last short
     log.append([(f"a{i}", rec(i, project=code)) for i, code in enumerate(codes)])
     log.append([(f"b{i}", rec(i, project=code)) for i, code in enumerate(codes)])
-    heads = log.project_heads({*codes, "P-none"})
+    heads = log.known_heads({*codes, "P-none"}).heads
     assert sorted(heads) == codes
     assert all(count == 2 and index >= 1201 for index, _, count in heads.values())
+
+
+def test_heads_read_before_an_append_are_taken_only_while_the_log_has_not_grown(log: LogStore):
+    [first] = log.append([("a", rec(0, project="P-1"))])
+    known = log.known_heads({"P-1", "P-2"})
+    assert (known.size, dict(known.heads)) == (1, {"P-1": (0, first.leaf_hash, 1)})
+    [moved] = log.append([("b", rec(1, project="P-1"))])  # meanwhile, P-1's head moves on
+    [late] = log.append([("c", rec(2, project="P-1"))], known=known)
+    assert late.record.prev == moved.leaf_hash.hex()  # the head as it is, not as it was known
+    [other] = log.append([("d", rec(3, project="P-1"))], known=log.known_heads({"P-2"}))
+    assert other.record.prev == late.leaf_hash.hex()  # a project they do not cover is read
+    # Taken as they are while the size holds; heads that lie (P-1 has none, they say) cannot fork
+    # a project's chain even so: the head the database holds refuses a second first record.
+    size, said = log.size, KnownHeads(log.size, frozenset({"P-1"}), {})
+    with pytest.raises(LogError, match="refused"):
+        log.append([("e", rec(4, project="P-1"))], known=said)
+    assert log.size == size

@@ -1,7 +1,7 @@
 """A project's row encodes its state exactly as the state's own JSON, its registration's JSON
 lent from row to row."""
 
-from api.storage.projects import project_row
+from api.storage.projects import ProjectRow, project_row
 from notary.lifecycle import ProjectState
 from tests.support.lifecycle import happy_path
 
@@ -30,7 +30,7 @@ def test_a_registration_replaced_is_encoded_afresh() -> None:
 
 def test_the_registration_is_encoded_once_from_a_project_s_second_row_on() -> None:
     story, _ = happy_path()
-    rows = []
+    rows: list[ProjectRow] = []
     for transition in story.transitions:
         rows.append(project_row(transition.state, rows[-1] if rows else None))
         assert rows[-1].state == transition.state.model_dump_json()
