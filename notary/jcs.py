@@ -92,7 +92,12 @@ def _plain(value: Any, depth: int) -> Any:
         return _REFERENCE
     copy = None
     for slot, item in slots:
-        if type(item) in _TEXT_AND_CONSTANTS:  # most of any record: no call for them
+        t = type(item)
+        if t in _TEXT_AND_CONSTANTS:  # most of any record: no call for them
+            continue
+        if t is int and -_MAX_SAFE <= item <= _MAX_SAFE:  # nor for these, as _plain says
+            continue
+        if t is float and 1e-4 <= abs(item) < 1e16 and not item.is_integer():
             continue
         plain = _plain(item, depth + 1)
         if plain is _REFERENCE:
