@@ -261,11 +261,11 @@ class LogStore:
     @staticmethod
     def _save_heads(conn: Connection, heads: dict[str, _Head], existing: set[str]) -> None:
         h = db.project_heads.c
-        rows = [
+        updated = [
             {"b_project": p, "b_leaf_index": i, "b_leaf_hash": leaf, "b_count": n}
             for p, (i, leaf, n) in heads.items()
+            if p in existing
         ]
-        updated = [r for r in rows if r["b_project"] in existing]
         if updated:  # one statement for all of them (an import touches thousands of projects)
             conn.execute(
                 update(db.project_heads)
