@@ -21,6 +21,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from sqlalchemy import (
     event,
     true,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
@@ -262,15 +263,15 @@ def row_writer(
     handling costs more than SQLite's insert): on PostgreSQL each row goes into one binary
     ``COPY`` stream, at half the cost of a pipelined ``executemany``, which the server takes in
     while the caller makes the next rows (binary: bytes go as they are, not written out in hex,
-    and the column types are the table's); elsewhere the rows are kept and inserted by ``executemany`` at the
-    end. An error in the ``with`` block inserts none of them. No other statement may run on
-    ``conn`` inside the block. The table and column names are constants of the caller: no value
-    is ever formatted into the SQL."""
+    and the column types are the table's); elsewhere the rows are kept and inserted by
+    ``executemany`` at the end. An error in the ``with`` block inserts none of them. No other
+    statement may run on ``conn`` inside the block. The table and column names are constants of
+    the caller: no value is ever formatted into the SQL."""
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
         statement = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
         with driver_cursor(conn, statement) as cursor, cursor.copy(statement) as copy:
-            copy.set_types([_binary_type(conn, metadata.tables[table].c[c]) for c in columns])
+            copy.set_types(_binary_types(conn.dialect, table, columns))
             yield copy.write_row
         return
     rows: list[tuple[Any, ...]] = []
@@ -280,10 +281,15 @@ def row_writer(
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
-def _binary_type(conn: Connection, column: Column[Any]) -> str:
-    """The PostgreSQL type a binary ``COPY`` sends ``column``'s values as: its own, without a
-    length (``VARCHAR(40)`` is sent as ``varchar``)."""
-    return str(column.type.compile(dialect=conn.dialect)).split("(")[0].lower()
+@cache
+def _binary_types(dialect: Dialect, table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The PostgreSQL types a binary ``COPY`` sends ``table``'s ``columns`` as: their own, without
+    a length (``VARCHAR(40)`` is sent as ``varchar``). Compiled once for each of the few column
+    lists the callers have (about 20 µs a time, and every append opens a COPY)."""
+    table_columns = metadata.tables[table].c
+    return tuple(
+        str(table_columns[c].type.compile(dialect=dialect)).split("(")[0].lower() for c in columns
+    )
 
 
 @contextmanager
