@@ -20,7 +20,7 @@ from notary import merkle
 from notary.errors import NotaryError
 from notary.keys import revoked_key
 from notary.lifecycle import LifecycleRules
-from notary.records import Record, canonical_json, parse_record
+from notary.records import Record, parse_record
 from notary.signing import verify_checkpoint
 
 
@@ -101,7 +101,7 @@ def _audit_entries(
             )
         try:
             record = parse_record(stored.entry)
-            if canonical_json(record.to_json()) != stored.entry:
+            if record.canonical() != stored.entry:
                 found(Finding(where, "entry is not the canonical encoding of its record"))
             for name, have, want in zip(
                 DERIVED_COLUMNS, columns, derived_columns(record), strict=True
