@@ -208,8 +208,7 @@ def _cell(values: Mapping[str, str], column: str, *, required: bool = True) -> s
 
 def _text(values: Mapping[str, str], column: str, *, required: bool = True) -> str:
     """A text column's value, a formula escape undone (:func:`unescape_cell`)."""
-    value = _cell(values, column, required=required)
-    return unescape_cell(value) if value[:1] == "'" else value  # most cells: no call
+    return unescape_cell(_cell(values, column, required=required))
 
 
 def _int(values: Mapping[str, str], column: str) -> int:

@@ -49,6 +49,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 #: The lead bytes of UTF-8's four-byte sequences: code points above U+FFFF.
 _ASTRAL_LEADS = (0xF0, 0xF1, 0xF2, 0xF3, 0xF4)
 _TEXT_AND_CONSTANTS = frozenset({str, bool, type(None)})
+#: The magnitudes of the floats orjson writes as JCS does (but for an integral one's ``.0``).
+_PLAIN_FLOATS_FROM, _PLAIN_FLOATS_BELOW = 1e-4, 1e16
 #: What :func:`_plain` answers for a value only the reference encodes as JCS does.
 _REFERENCE: Any = object()
 
@@ -79,7 +81,7 @@ def _plain(value: Any, depth: int) -> Any:
     if kind is int:
         return value if -_MAX_SAFE <= value <= _MAX_SAFE else _REFERENCE
     if kind is float:
-        if not 1e-4 <= abs(value) < 1e16:  # infinities and NaN too
+        if not _PLAIN_FLOATS_FROM <= abs(value) < _PLAIN_FLOATS_BELOW:  # infinities and NaN too
             return 0 if value == 0 else _REFERENCE
         return int(value) if value.is_integer() else value
     if depth >= _MAX_DEPTH:
@@ -97,7 +99,11 @@ def _plain(value: Any, depth: int) -> Any:
             continue
         if t is int and -_MAX_SAFE <= item <= _MAX_SAFE:  # nor for these, as _plain says
             continue
-        if t is float and 1e-4 <= abs(item) < 1e16 and not item.is_integer():
+        if (
+            t is float
+            and _PLAIN_FLOATS_FROM <= abs(item) < _PLAIN_FLOATS_BELOW
+            and not item.is_integer()
+        ):
             continue
         plain = _plain(item, depth + 1)
         if plain is _REFERENCE:
