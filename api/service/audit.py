@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from api.service.audit_projects import audit_projects
 from api.service.lifecycle import REGISTRATION
 from api.storage.columns import DERIVED_COLUMNS, derived_columns
+from api.storage.entries import Head
 from api.storage.log import LogStore
 from notary import merkle
 from notary.errors import NotaryError
@@ -66,18 +67,14 @@ def audit_log(
     return report
 
 
-#: A project's head: the leaf index and hash of its last record, and how many records it has.
-_Head = tuple[int, bytes, int]
-
-
 def _audit_entries(
     log: LogStore, report: AuditReport, progress: Callable[[int], None] | None
-) -> tuple[merkle.MerkleTree, dict[str, _Head], dict[str, int]]:
+) -> tuple[merkle.MerkleTree, dict[str, Head], dict[str, int]]:
     """Re-hash and re-parse every entry and check its row's derived columns; return the tree,
     the project heads the entries give, and the projects whose first record is a registration."""
     found = report.findings.append
     tree = merkle.MerkleTree()
-    heads: dict[str, _Head] = {}
+    heads: dict[str, Head] = {}
     registered: dict[str, int] = {}
     keys = _KeyHistory()
     expected = 0
@@ -154,7 +151,7 @@ class _KeyHistory:
         return problems
 
 
-def _audit_project_heads(log: LogStore, heads: dict[str, _Head], report: AuditReport) -> None:
+def _audit_project_heads(log: LogStore, heads: dict[str, Head], report: AuditReport) -> None:
     """Each project's stored head, which the next record's ``prev`` is taken from, must be its
     last record."""
     stored = log.project_heads()
@@ -166,7 +163,7 @@ def _audit_project_heads(log: LogStore, heads: dict[str, _Head], report: AuditRe
             )
 
 
-def _head(head: _Head | None) -> str:
+def _head(head: Head | None) -> str:
     if head is None:
         return "none"
     index, leaf, count = head

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 
+from api.storage.entries import Head
 from api.storage.heads import HeadsStore
 from api.storage.log import LogStore
 from api.storage.projects import ProjectRow, ProjectStore, StoredProject, project_row
@@ -20,7 +21,7 @@ __all__ = ["audit_projects"]
 def audit_projects(
     log: LogStore,
     registered: Mapping[str, int],
-    heads: Mapping[str, tuple[int, bytes, int]],
+    heads: Mapping[str, Head],
     rules: LifecycleRules,
     found: Callable[[str, str], None],
 ) -> int:

@@ -9,7 +9,10 @@ from typing import Any
 from notary.errors import RecordError
 from notary.records import Record, parse_record
 
-__all__ = ["AppendedEntry", "StoredEntry", "notarizes", "stored"]
+__all__ = ["AppendedEntry", "Head", "StoredEntry", "notarizes", "stored"]
+
+#: A project's head: the leaf index and hash of its last record, and how many records it has.
+Head = tuple[int, bytes, int]
 
 
 @dataclass(frozen=True, slots=True)

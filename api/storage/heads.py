@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from api.storage import db
-from api.storage.entries import StoredEntry, stored
+from api.storage.entries import Head, StoredEntry, stored
 from api.storage.errors import db_errors, db_errors_iter
 from notary.headsmap import HeadsStatement, SignedHeads
 
@@ -45,7 +45,7 @@ heads_statements = Table(
 #: Values bound in one ``IN (…)`` list, well below every database's limit.
 _CHUNK = 5000
 
-Heads = dict[str, tuple[int, bytes, int]]
+Heads = dict[str, Head]
 
 
 class HeadsStore:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from api.storage import db
 from api.storage.columns import DERIVED_COLUMNS, derived_columns
-from api.storage.entries import AppendedEntry, StoredEntry, notarizes, stored
+from api.storage.entries import AppendedEntry, Head, StoredEntry, notarizes, stored
 from api.storage.errors import database_error, db_errors, db_errors_iter
 from api.storage.idempotency import IdempotencyClaim, KeyClaims
 from api.storage.migrate import upgrade
@@ -38,8 +38,6 @@ def _split_frontier(blob: bytes) -> list[bytes]:
 
 #: What the locked append takes per record: id, record, its encoding if already known.
 _Item = tuple[str, Record, bytes | None]
-#: A project's head: the leaf index and hash of its last record, and how many records it has.
-_Head = tuple[int, bytes, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,7 @@ class KnownHeads:
 
     size: int
     projects: frozenset[str]
-    heads: Mapping[str, _Head]
+    heads: Mapping[str, Head]
 
 
 _SELECT_HEADS = "SELECT project, leaf_index, leaf_hash, count FROM project_heads WHERE project"
@@ -253,13 +251,13 @@ class LogStore:
         row = conn.execute(query).one()
         return int(row.size), _split_frontier(row.frontier)
 
-    def _heads(self, conn: Connection, projects: set[str]) -> dict[str, _Head]:
+    def _heads(self, conn: Connection, projects: set[str]) -> dict[str, Head]:
         """The stored heads of ``projects`` (:func:`db.rows_in`: an import's are thousands)."""
         rows = db.rows_in(conn, _SELECT_HEADS, list(projects))
         return {p: (int(i), bytes(h), int(n)) for p, i, h, n in rows}
 
     @staticmethod
-    def _save_heads(conn: Connection, heads: dict[str, _Head], existing: set[str]) -> None:
+    def _save_heads(conn: Connection, heads: dict[str, Head], existing: set[str]) -> None:
         h = db.project_heads.c
         updated = [
             {"b_project": p, "b_leaf_index": i, "b_leaf_hash": leaf, "b_count": n}
@@ -371,7 +369,7 @@ class LogStore:
             after = int(rows[-1].idx)
 
     @db_errors
-    def project_heads(self) -> dict[str, _Head]:
+    def project_heads(self) -> dict[str, Head]:
         """Every stored project head: ``project → (leaf index, leaf hash, record count)``."""
         h = db.project_heads.c
         with self.engine.connect() as conn:
@@ -477,7 +475,7 @@ class LogStore:
             conn.execute(text("ANALYZE"))
 
 
-def _chain(record: Record, head: tuple[int, bytes, int] | None) -> Record:
+def _chain(record: Record, head: Head | None) -> Record:
     """``record`` with ``prev`` set to its project's head leaf hash (``record`` itself when it
     names it already, or when the project has no records yet)."""
     prev = head[1].hex() if head else None
